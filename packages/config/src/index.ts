@@ -1,0 +1,4 @@
+export { taskSchema, phaseNames, type PhaseName, type TaskInput, type ParsedTask } from './task-schema.js';
+export { loadTaskFile, parseTask, type LoadTaskOptions } from './load-task.js';
+export { resolveTask, type TaskConfig, type ResolvedDestination } from './resolve-task.js';
+export { renderTaskReference } from './task-reference.js';

@@ -1,0 +1,16 @@
+export { Lsn } from './lsn.js';
+export { TableId, splitQualifiedName } from './table-id.js';
+export {
+  FerryError,
+  ConfigError,
+  ConnectionError,
+  PermissionError,
+  DataError,
+  InvariantError,
+  isRetriable,
+  toError,
+  type ConfigProblem,
+  type ErrorContext,
+  type FerryErrorOptions,
+} from './errors.js';
+export { retry, abortableSleep, type RetryOptions } from './retry.js';

@@ -1,0 +1,77 @@
+import { isRetriable, toError } from './errors.js';
+
+export interface RetryOptions {
+  /** Give up once this much time has passed since the first attempt. */
+  maxElapsedMs: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Multiplier between attempts. */
+  factor?: number;
+  /** Decides whether an error is worth another try; default: FerryError.retriable. */
+  shouldRetry?: (error: Error) => boolean;
+  /** Called before each wait, for logs and metrics. */
+  onRetry?: (info: { attempt: number; delayMs: number; error: Error }) => void;
+  signal?: AbortSignal;
+  /** Injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
+  random?: () => number;
+}
+
+/**
+ * Runs `attempt` until it succeeds, a non-retriable error is thrown, `bail` is
+ * called, or the time window closes. Backoff is exponential with full jitter.
+ */
+export async function retry<T>(
+  attempt: (context: { attempt: number; bail: (error: Error) => never }) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
+  const {
+    maxElapsedMs,
+    initialDelayMs = 250,
+    maxDelayMs = 30_000,
+    factor = 2,
+    shouldRetry = isRetriable,
+    onRetry,
+    signal,
+    sleep = abortableSleep,
+    now = Date.now,
+    random = Math.random,
+  } = options;
+  const started = now();
+  let delay = initialDelayMs;
+  for (let n = 1; ; n++) {
+    let bailed: Error | undefined;
+    const bail = (error: Error): never => {
+      bailed = error;
+      throw error;
+    };
+    try {
+      return await attempt({ attempt: n, bail });
+    } catch (thrown) {
+      const error = toError(thrown);
+      if (bailed || !shouldRetry(error) || signal?.aborted) throw error;
+      const remaining = maxElapsedMs - (now() - started);
+      if (remaining <= 0) throw error;
+      const wait = Math.min(remaining, Math.round(random() * Math.min(delay, maxDelayMs)));
+      onRetry?.({ attempt: n, delayMs: wait, error });
+      await sleep(wait, signal);
+      delay = Math.min(delay * factor, maxDelayMs);
+    }
+  }
+}
+
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
