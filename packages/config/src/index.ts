@@ -2,3 +2,5 @@ export { taskSchema, phaseNames, type PhaseName, type TaskInput, type ParsedTask
 export { loadTaskFile, parseTask, type LoadTaskOptions } from './load-task.js';
 export { resolveTask, type TaskConfig, type ResolvedDestination } from './resolve-task.js';
 export { renderTaskReference } from './task-reference.js';
+export { ObjectSelection, patternToRegExp } from './object-selection.js';
+export { parseCommonArgs, requireConfigPath, COMMON_HELP, type CommonArgs } from './cli-args.js';

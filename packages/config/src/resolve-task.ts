@@ -34,10 +34,20 @@ export function resolveTask(task: ParsedTask): TaskConfig {
       publication: task.source.publication ?? `ferry_${snake}`,
     },
     destinations,
+    schemaRegistry: { ...task.schemaRegistry, url: registryUrl(task.schemaRegistry) },
     kafka: {
       ...task.kafka,
       topicPrefix: task.kafka.topicPrefix ?? `ferry.${task.name}`,
       clientId: task.kafka.clientId ?? `ferry-${task.name}`,
     },
   };
+}
+
+/** The registry client takes basic-auth credentials inside its URL. */
+function registryUrl(registry: ParsedTask['schemaRegistry']): string {
+  if (!registry.username) return registry.url;
+  const url = new URL(registry.url);
+  url.username = encodeURIComponent(registry.username);
+  url.password = encodeURIComponent(registry.password ?? '');
+  return url.toString();
 }

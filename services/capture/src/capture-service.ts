@@ -1,0 +1,202 @@
+import type { TaskConfig } from '@ferry/config';
+import { ObjectSelection } from '@ferry/config';
+import { ConnectionError, FerryError, retry } from '@ferry/core';
+import { ensureTopics, StateTopic, topicNames, type TopicSpec } from '@ferry/kafka';
+import type { Logger } from '@ferry/observability';
+import { openClient } from '@ferry/pg';
+import { ReplicationConnection, type CreatedSlot } from '@ferry/pgoutput';
+import type { Kafka } from 'kafkajs';
+import { CapturedTable } from './captured-table.js';
+import { CaptureMetrics } from './capture-metrics.js';
+import { KafkaDispatcher } from './dispatch/kafka-dispatcher.js';
+import { RecordEncoder, type SchemaRegistrar } from './dispatch/record-encoder.js';
+import { SnapshotProgress } from './snapshot/snapshot-progress.js';
+import { SnapshotSource } from './snapshot/snapshot-source.js';
+import { describeSourceTables } from './source-catalog.js';
+import { FERRY_SCHEMA, HEARTBEAT_TABLE, prepareSource, slotExists, startHeartbeat } from './source-setup.js';
+import { StreamingSource } from './streaming/streaming-source.js';
+import { createThrottle } from './throttle.js';
+
+export interface CaptureDependencies {
+  task: TaskConfig;
+  kafka: Kafka;
+  registrar: SchemaRegistrar;
+  log: Logger;
+  metrics?: CaptureMetrics;
+  /** Heartbeat interval; a few seconds in production, shorter in tests. */
+  heartbeatMs?: number;
+}
+
+/**
+ * Capture's coordinator, in the spirit of Debezium's: prepare the source, take
+ * the snapshot if it is not complete, then stream from the slot until stopped.
+ * Each step resumes from what the slot and the offsets topic say was done.
+ */
+export class CaptureService {
+  readonly metrics: CaptureMetrics;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: CaptureDependencies) {
+    this.metrics = deps.metrics ?? new CaptureMetrics();
+    this.log = deps.log.child({ task: deps.task.name });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const { task, kafka } = this.deps;
+    const topics = topicNames(task.kafka.topicPrefix);
+    const selection = new ObjectSelection(task.objects);
+    const client = await openClient(task.source.url, { applicationName: 'ferry-capture', role: 'source' });
+    const stopHeartbeat: (() => void)[] = [];
+    const offsets = new StateTopic(kafka, topics.offsets);
+    try {
+      const serverMajor = Math.floor(Number((await client.query('SHOW server_version_num')).rows[0].server_version_num) / 10_000);
+      const database = String((await client.query('SELECT current_database() AS db')).rows[0].db);
+      const descriptions = await describeSourceTables(client, selection);
+      const tables = descriptions.map((d) => new CapturedTable(d, selection, topics));
+      this.log.info({ phase: 'prepare', tables: tables.length }, `capturing ${tables.length} tables`);
+
+      await this.ensureTopics(tables, topics);
+      const encoder = new RecordEncoder(this.deps.registrar, topics);
+      await encoder.registerControlTopics();
+      for (const table of tables) await encoder.registerTable(table);
+      await prepareSource(client, { publication: task.source.publication, serverMajor, rowFilters: serverMajor >= 15 }, tables, this.log);
+
+      const wantsSnapshot = task.phases.includes('full');
+      const wantsStream = task.phases.includes('incremental');
+      let state = await SnapshotProgress.load(offsets);
+      const slot = await slotExists(client, task.source.slot);
+      const replication = await ReplicationConnection.connect(task.source.url);
+      let created: CreatedSlot | null = null;
+      try {
+        if (!slot.exists) {
+          if (state?.complete && wantsStream) {
+            throw new FerryError(
+              'SLOT_LOST',
+              `replication slot "${task.source.slot}" is gone, but this task already finished its snapshot: changes since then cannot be recovered from the source`,
+              {
+                fix: 'if the source failed over to a standby without the slot, run `ferry capture --reset -c task.yaml` to start again with a new snapshot (the destination is reloaded)',
+                context: { slot: task.source.slot },
+              },
+            );
+          }
+          created = await replication.createSlot(task.source.slot, { exportSnapshot: true, failover: task.source.failoverSlot });
+          this.log.info({ slot: created.slotName, consistentPoint: created.consistentPoint.toString() }, 'created replication slot with an exported snapshot');
+          state = undefined;
+        }
+        if (wantsSnapshot && !state?.complete) {
+          const consistentLsn = created?.consistentPoint.toString() ?? state?.consistentLsn ?? slot.confirmedFlush ?? '0/0';
+          const progress = state ? SnapshotProgress.resume(offsets, state) : await SnapshotProgress.start(offsets, task.source.slot, consistentLsn);
+          const snapshot = new SnapshotSource(
+            tables,
+            encoder,
+            async (worker) => this.dispatcher(`${task.name}-snapshot-${worker}`),
+            progress,
+            {
+              sourceUrl: task.source.url,
+              database,
+              consistentLsn,
+              parallelism: task.snapshot.parallelism,
+              chunkRows: task.snapshot.chunkRows,
+              rowsPerMessage: 2_000,
+              bytesPerMessage: 512 * 1024,
+              throttle: createThrottle(task.throttle.full),
+            },
+            this.metrics,
+            this.log.child({ phase: 'full' }),
+          );
+          await snapshot.run(created?.snapshotName ?? null, () => replication.releaseSnapshot(), signal);
+        } else {
+          await replication.releaseSnapshot();
+          if (!state) await SnapshotProgress.start(offsets, task.source.slot, created?.consistentPoint.toString() ?? '0/0').then((p) => p.snapshotComplete());
+        }
+        if (!wantsStream || signal.aborted) return;
+
+        stopHeartbeat.push(startHeartbeat(client, task.name, this.deps.heartbeatMs ?? 5_000, this.log));
+        const tableMap = new Map(tables.map((t) => [t.key, t]));
+        await this.streamWithRetry(replication, tableMap, encoder, database, signal);
+      } finally {
+        await replication.close();
+      }
+    } finally {
+      for (const stop of stopHeartbeat) stop();
+      await offsets.close();
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async streamWithRetry(
+    first: ReplicationConnection,
+    tables: Map<string, CapturedTable>,
+    encoder: RecordEncoder,
+    database: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { task } = this.deps;
+    let connection: ReplicationConnection | null = first;
+    const log = this.log.child({ phase: 'incremental' });
+    await retry(
+      async () => {
+        connection ??= await ReplicationConnection.connect(task.source.url);
+        const dispatcher = await this.dispatcher(`${task.name}-stream`);
+        try {
+          const source = new StreamingSource(connection, tables, encoder, dispatcher, {
+            slot: task.source.slot,
+            publication: task.source.publication,
+            database,
+            partitions: task.kafka.partitions,
+            heartbeatTable: `${FERRY_SCHEMA}.${HEARTBEAT_TABLE}`,
+            skipOrigins: (name) => name.startsWith('ferry'),
+            maxBatchMs: 200,
+            maxBatchRecords: 20_000,
+            throttle: createThrottle(task.throttle.incremental),
+          }, this.metrics, log);
+          await source.run(signal);
+        } catch (error) {
+          // A failed stream leaves its connection unusable; the slot re-sends what was not confirmed.
+          await connection.close();
+          connection = null;
+          throw error instanceof FerryError ? error : new ConnectionError(`streaming stopped: ${(error as Error).message}`, { cause: error });
+        } finally {
+          await dispatcher.close();
+        }
+      },
+      {
+        maxElapsedMs: task.retry.connectionMinutes * 60_000,
+        signal,
+        onRetry: ({ attempt, delayMs, error }) =>
+          log.warn({ attempt, delayMs, err: error }, 'streaming failed; resuming from the slot after a pause'),
+      },
+    );
+  }
+
+  private async dispatcher(transactionalId: string): Promise<KafkaDispatcher> {
+    const dispatcher = new KafkaDispatcher(this.deps.kafka, { transactionalId }, this.log);
+    await dispatcher.connect();
+    return dispatcher;
+  }
+
+  private async ensureTopics(tables: CapturedTable[], topics: ReturnType<typeof topicNames>): Promise<void> {
+    const { task, kafka } = this.deps;
+    const rf = task.kafka.replicationFactor;
+    const specs: TopicSpec[] = [
+      { topic: topics.transactions, partitions: 1, replicationFactor: rf },
+      { topic: topics.heartbeat, partitions: 1, replicationFactor: rf, compacted: true },
+      { topic: topics.ddl, partitions: 1, replicationFactor: rf },
+      { topic: topics.offsets, partitions: 1, replicationFactor: rf, compacted: true },
+      { topic: topics.task, partitions: 1, replicationFactor: rf, compacted: true },
+      ...tables.flatMap((t) => [
+        { topic: t.topic, partitions: task.kafka.partitions, replicationFactor: rf },
+        // One partition: a table's end-of-snapshot marker follows all its chunks.
+        { topic: t.snapshotTopic, partitions: 1, replicationFactor: rf, configs: { 'max.message.bytes': String(4 * 1024 * 1024) } },
+      ]),
+    ];
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const created = await ensureTopics(admin, specs);
+      if (created.length > 0) this.log.info({ created: created.length }, 'created topics');
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}

@@ -1,0 +1,219 @@
+import type { ChangeEvent, TransactionBoundary } from '@ferry/avro';
+import { Lsn } from '@ferry/core';
+import type { Logger } from '@ferry/observability';
+import {
+  pgMicrosToEpochMs,
+  RelationCache,
+  type ReplicationConnection,
+  type ReplicationStream,
+  type TruncateMessage,
+} from '@ferry/pgoutput';
+import type { CapturedTable } from '../captured-table.js';
+import type { KafkaDispatcher } from '../dispatch/kafka-dispatcher.js';
+import type { RecordEncoder } from '../dispatch/record-encoder.js';
+import type { CaptureMetrics } from '../capture-metrics.js';
+import { changeToEvents } from './change-events.js';
+
+export interface StreamingSourceSettings {
+  slot: string;
+  publication: string;
+  database: string;
+  /** Partitions of each table topic (a TRUNCATE goes to all of them). */
+  partitions: number;
+  /** Source table "ferry.heartbeat": its changes become heartbeat events, not table events. */
+  heartbeatTable: string;
+  /** Replication origins whose changes are skipped (Ferry's own writes, in backflow). */
+  skipOrigins: (name: string) => boolean;
+  /** Commit to Kafka at least this often while behind. */
+  maxBatchMs: number;
+  maxBatchRecords: number;
+  throttle?: (records: number, bytes: number) => Promise<void>;
+}
+
+interface OpenTransaction {
+  xid: number;
+  lsn: Lsn;
+  commitTsMicros: bigint;
+  order: bigint;
+  counts: Map<string, bigint>;
+  skip: boolean;
+}
+
+/** PostgreSQL's epoch (2000-01-01) in microseconds since the Unix epoch. */
+const PG_EPOCH_MICROS = 946_684_800_000_000n;
+
+/**
+ * Streams committed changes from the slot into Kafka, in commit order. Each Kafka
+ * transaction holds whole source transactions; the slot is confirmed only up to
+ * the end of the last source transaction whose Kafka transaction has committed.
+ */
+export class StreamingSource {
+  private readonly relations = new RelationCache();
+  private stream: ReplicationStream | undefined;
+  private pendingConfirm: Lsn | null = null;
+  private batchStartedAt = 0;
+
+  constructor(
+    private readonly connection: ReplicationConnection,
+    private readonly tables: ReadonlyMap<string, CapturedTable>,
+    private readonly encoder: RecordEncoder,
+    private readonly dispatcher: KafkaDispatcher,
+    private readonly settings: StreamingSourceSettings,
+    private readonly metrics: CaptureMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Runs until `signal` aborts or the stream fails; commits what is complete before returning. */
+  async run(signal: AbortSignal): Promise<void> {
+    const stream = this.connection.startReplication({
+      slotName: this.settings.slot,
+      publications: [this.settings.publication],
+      // Large transactions need no streaming here: their events flow into one open Kafka
+      // transaction as they arrive, and PostgreSQL spills its reorder buffer to disk.
+      streaming: false,
+      messages: false,
+    });
+    this.stream = stream;
+    const stop = () => void stream.close();
+    signal.addEventListener('abort', stop, { once: true });
+    this.log.info({ slot: this.settings.slot }, 'streaming changes from the slot');
+    let tx: OpenTransaction | null = null;
+    try {
+      for await (const { message } of stream) {
+        switch (message.tag) {
+          case 'begin':
+            tx = { xid: message.xid, lsn: message.finalLsn, commitTsMicros: message.commitTime, order: 0n, counts: new Map(), skip: false };
+            break;
+          case 'origin':
+            if (tx && this.settings.skipOrigins(message.originName)) tx.skip = true;
+            break;
+          case 'relation':
+            this.relations.remember(message);
+            this.checkRelation(message.schema, message.table, message.columns);
+            break;
+          case 'insert':
+          case 'update':
+          case 'delete':
+            if (tx && !tx.skip) await this.onRowChange(tx, this.relations.rowChange(message));
+            break;
+          case 'truncate':
+            if (tx && !tx.skip) await this.onTruncate(tx, message);
+            break;
+          case 'commit':
+            if (tx) await this.onCommit(tx, message.endLsn, stream);
+            tx = null;
+            break;
+          default:
+            // type, message and stream-* messages carry nothing Ferry needs here.
+            break;
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      await this.flush().catch((error: unknown) => this.log.warn({ err: error }, 'final commit to Kafka failed; the slot was not confirmed past it'));
+      await stream.close();
+    }
+  }
+
+  private async onRowChange(tx: OpenTransaction, change: ReturnType<RelationCache['rowChange']>): Promise<void> {
+    const key = `${change.relation.schema}.${change.relation.table}`;
+    if (key === this.settings.heartbeatTable) {
+      await this.dispatcher.add(
+        this.encoder.heartbeat({ db: this.settings.database, lsn: tx.lsn.toString(), tsMs: BigInt(pgMicrosToEpochMs(tx.commitTsMicros)) }),
+      );
+      this.metrics.heartbeat(pgMicrosToEpochMs(tx.commitTsMicros));
+      return;
+    }
+    const table = this.tables.get(key);
+    if (!table || !table.operations.has(change.op)) return;
+    const events = changeToEvents(change, table, this.context(tx), BigInt(Date.now()));
+    for (const event of events) {
+      await this.dispatcher.add(this.encoder.change(table, event));
+      if (event.value) this.count(tx, table);
+    }
+  }
+
+  private async onTruncate(tx: OpenTransaction, message: TruncateMessage): Promise<void> {
+    for (const relationId of message.relationIds) {
+      const relation = this.relations.get(relationId);
+      const table = this.tables.get(`${relation.schema}.${relation.table}`);
+      if (!table || !table.operations.has('truncate')) continue;
+      const ctx = this.context(tx);
+      const event: ChangeEvent = {
+        before: null,
+        after: null,
+        op: 't',
+        source: { db: ctx.db, schema: table.id.schema, table: table.id.table, lsn: ctx.lsn, txId: BigInt(tx.xid), commitTsMicros: ctx.commitTsMicros, snapshot: false, chunk: null },
+        tsMs: BigInt(Date.now()),
+        transaction: { id: String(tx.xid), order: ctx.nextOrder() },
+        unchangedToast: [],
+      };
+      // Every partition gets the truncate, so each sink sees it in order with that partition's rows.
+      for (let partition = 0; partition < this.settings.partitions; partition++) {
+        await this.dispatcher.add(this.encoder.change(table, { key: null, value: event }, partition));
+      }
+      this.count(tx, table);
+    }
+  }
+
+  private async onCommit(tx: OpenTransaction, endLsn: Lsn, stream: ReplicationStream): Promise<void> {
+    if (tx.counts.size > 0) {
+      let total = 0n;
+      for (const n of tx.counts.values()) total += n;
+      const boundary: TransactionBoundary = {
+        status: 'END',
+        id: String(tx.xid),
+        eventCount: total,
+        perTable: [...tx.counts].map(([table, count]) => ({ table, count })),
+        lsn: tx.lsn.toString(),
+        commitTsMicros: tx.commitTsMicros + PG_EPOCH_MICROS,
+        tsMs: BigInt(Date.now()),
+      };
+      await this.dispatcher.add(this.encoder.transaction(boundary));
+      this.metrics.transactionCaptured(Number(total), pgMicrosToEpochMs(tx.commitTsMicros));
+    }
+    this.pendingConfirm = endLsn;
+    if (this.batchStartedAt === 0) this.batchStartedAt = Date.now();
+    // Commit at once when caught up (low latency); batch while behind (throughput).
+    const caughtUp = stream.bufferedFrames === 0;
+    const due = Date.now() - this.batchStartedAt >= this.settings.maxBatchMs;
+    if (caughtUp || due || this.dispatcher.pendingRecords >= this.settings.maxBatchRecords) await this.flush();
+  }
+
+  /** Commits the Kafka transaction, then lets the slot move to the last committed source transaction. */
+  private async flush(): Promise<void> {
+    const confirm = this.pendingConfirm;
+    if (confirm === null) return;
+    const records = this.dispatcher.pendingRecords;
+    await this.dispatcher.commit();
+    this.stream?.confirm(confirm);
+    this.metrics.committed(records, confirm);
+    this.pendingConfirm = null;
+    this.batchStartedAt = 0;
+    if (this.settings.throttle && records > 0) await this.settings.throttle(records, 0);
+  }
+
+  private context(tx: OpenTransaction) {
+    return {
+      db: this.settings.database,
+      xid: tx.xid,
+      lsn: tx.lsn.toString(),
+      commitTsMicros: tx.commitTsMicros + PG_EPOCH_MICROS,
+      nextOrder: () => ++tx.order,
+    };
+  }
+
+  private count(tx: OpenTransaction, table: CapturedTable): void {
+    tx.counts.set(table.key, (tx.counts.get(table.key) ?? 0n) + 1n);
+  }
+
+  private checkRelation(schema: string, table: string, columns: readonly { name: string; typeOid: number }[]): void {
+    const captured = this.tables.get(`${schema}.${table}`);
+    if (captured && !captured.sameColumnsAs(columns)) {
+      this.log.warn(
+        { table: captured.key },
+        'the table changed shape during sync; its events keep the columns capture started with (schema changes arrive with DDL capture)',
+      );
+    }
+  }
+}

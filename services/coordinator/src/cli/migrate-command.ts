@@ -1,0 +1,132 @@
+import type { TaskConfig } from '@ferry/config';
+import { createKafka } from '@ferry/kafka';
+import type { Logger } from '@ferry/observability';
+import { formatPrecheckReport } from '../prechecks/report.js';
+import { runPrechecks } from '../prechecks/run-prechecks.js';
+import { readProgress, type PipelineProgress } from '../workflow/progress.js';
+import { applySchemaSection, printSchemaPlan } from '../workflow/schema-steps.js';
+import { Supervisor } from '../workflow/supervisor.js';
+import { TaskStateStore, type TaskState } from '../workflow/task-state.js';
+import { loadCommand } from './load-command.js';
+import { ProgressView } from './progress-view.js';
+
+const HELP = `ferry migrate -c task.yaml [--dry-run] [--skip-precheck]
+
+Runs the whole migration: prechecks, schema (pre-data), the full copy and the
+continuous sync, then post-data schema (indexes, foreign keys, triggers) once the
+copy is in. Capture and one sink per destination run as child processes and are
+restarted if they die. Stop with Ctrl-C; run it again to resume where it stopped.
+
+  --dry-run         print the schema plan (DDL in order) and exit
+  --skip-precheck   do not run the prechecks first`;
+
+const COORDINATOR_HELP = `ferry coordinator -c task.yaml
+
+Like \`ferry migrate\`, but starts no capture or sink: run those yourself
+(\`ferry capture\`, \`ferry sink\`), e.g. on other machines.`;
+
+export async function runMigrate(argv: string[], options: { embedded: boolean }): Promise<number> {
+  const loaded = loadCommand(options.embedded ? 'migrate' : 'coordinator', argv, options.embedded ? HELP : COORDINATOR_HELP, {
+    'dry-run': { type: 'boolean' },
+    'skip-precheck': { type: 'boolean' },
+  });
+  if (!loaded) return 0;
+  const { args, task, log } = loaded;
+  if (args.flags['dry-run']) {
+    await printSchemaPlan(task);
+    return 0;
+  }
+  const kafka = createKafka({ brokers: task.kafka.brokers, clientId: `${task.kafka.clientId}-coordinator`, ssl: task.kafka.ssl, ...(task.kafka.sasl ? { sasl: task.kafka.sasl } : {}) }, log);
+  const store = new TaskStateStore(kafka, task.kafka.topicPrefix, task.kafka.replicationFactor);
+  const state = await store.load();
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const supervisor = new Supervisor(log);
+  try {
+    if (!state.done.preData && !args.flags['skip-precheck']) {
+      await store.enter(state, 'precheck');
+      const outcome = await runPrechecks(task);
+      if (!outcome.ok) {
+        process.stderr.write(`${formatPrecheckReport(outcome.results)}\n`);
+        log.error('prechecks found errors; fix them and run again');
+        return 1;
+      }
+      log.info({ phase: 'precheck' }, 'prechecks passed');
+    }
+    if (task.phases.includes('schema') && !state.done.preData) {
+      await store.enter(state, 'schema');
+      await applySchemaSection(task, 'pre-data', log);
+      state.done.preData = true;
+      await store.save(state);
+    } else {
+      state.done.preData = true;
+    }
+    if (!task.phases.includes('full')) {
+      await finishSchema(task, state, store, log);
+      await store.enter(state, 'done');
+      return 0;
+    }
+    if (options.embedded) {
+      const common = ['-c', args.configPath!, '--log-level', args.logLevel, ...Object.entries(args.overrides).flatMap(([k, v]) => ['--set', `${k}=${v}`])];
+      supervisor.start({ name: 'capture', args: ['capture', ...common] });
+      for (const destination of task.destinations) {
+        supervisor.start({ name: `sink:${destination.name}`, args: ['sink', ...common, '--destination', destination.name] });
+      }
+    }
+    if (!state.done.full) await store.enter(state, 'full');
+    return await watch(task, state, store, log, controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await supervisor.stopAll();
+    await store.close();
+  }
+}
+
+/** Shows progress and moves the task through its phases until it is done or stopped. */
+async function watch(task: TaskConfig, state: TaskState, store: TaskStateStore, log: Logger, signal: AbortSignal): Promise<number> {
+  const view = new ProgressView();
+  const interactive = process.stderr.isTTY;
+  let lastLog = 0;
+  while (!signal.aborted) {
+    let progress: PipelineProgress | undefined;
+    try {
+      progress = await readProgress(task);
+    } catch (error) {
+      log.warn({ err: error }, 'cannot read progress yet');
+    }
+    if (progress) {
+      const text = view.render(progress, state.phase);
+      if (interactive) process.stderr.write(`\x1b[2J\x1b[H${text}\n`);
+      else if (Date.now() - lastLog > 10_000) {
+        lastLog = Date.now();
+        process.stderr.write(`${text}\n`);
+      }
+      const snapshotDone = progress.tables.length > 0 && progress.tables.every((t) => t.snapshotComplete);
+      if (!state.done.full && snapshotDone) {
+        state.done.full = true;
+        await store.save(state);
+        log.info({ phase: 'full' }, 'full data copy applied on the destination');
+        await finishSchema(task, state, store, log);
+        if (!task.phases.includes('incremental')) {
+          await store.enter(state, 'done');
+          return 0;
+        }
+        await store.enter(state, 'incremental');
+        log.info({ phase: 'incremental' }, 'continuous sync: the destination follows the source until cutover');
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  return 0;
+}
+
+async function finishSchema(task: TaskConfig, state: TaskState, store: TaskStateStore, log: Logger): Promise<void> {
+  if (!task.phases.includes('schema') || state.done.postData) return;
+  await store.enter(state, 'post-data');
+  await applySchemaSection(task, 'post-data', log);
+  state.done.postData = true;
+  await store.save(state);
+}

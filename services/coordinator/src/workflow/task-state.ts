@@ -1,0 +1,63 @@
+import { StateTopic, topicNames, ensureTopics } from '@ferry/kafka';
+import type { Kafka } from 'kafkajs';
+
+export type TaskPhase = 'new' | 'precheck' | 'schema' | 'full' | 'post-data' | 'incremental' | 'done' | 'failed';
+
+export interface TaskState {
+  phase: TaskPhase;
+  /** Steps that finished and must not run again on a restart. */
+  done: { preData: boolean; postData: boolean; full: boolean };
+  updatedAt: string;
+  history: { phase: TaskPhase; at: string }[];
+  lastError: string | null;
+}
+
+const KEY = 'task';
+
+export function newTaskState(): TaskState {
+  return { phase: 'new', done: { preData: false, postData: false, full: false }, updatedAt: new Date().toISOString(), history: [], lastError: null };
+}
+
+/**
+ * The task's state, event-sourced on the compacted `<prefix>._task` topic: every
+ * change is a new message, the newest wins. Kafka holds it because every
+ * service already depends on Kafka, and `ferry status` can read it from anywhere.
+ */
+export class TaskStateStore {
+  private readonly topic: StateTopic;
+
+  constructor(
+    private readonly kafka: Kafka,
+    prefix: string,
+    private readonly replicationFactor: number,
+  ) {
+    this.topic = new StateTopic(kafka, topicNames(prefix).task);
+  }
+
+  async load(): Promise<TaskState> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [{ topic: this.topic.topic, partitions: 1, replicationFactor: this.replicationFactor, compacted: true }]);
+    } finally {
+      await admin.disconnect();
+    }
+    return ((await this.topic.get(KEY)) as TaskState | undefined) ?? newTaskState();
+  }
+
+  async save(state: TaskState): Promise<void> {
+    state.updatedAt = new Date().toISOString();
+    await this.topic.put(KEY, state);
+  }
+
+  async enter(state: TaskState, phase: TaskPhase): Promise<void> {
+    if (state.phase === phase) return;
+    state.phase = phase;
+    state.history.push({ phase, at: new Date().toISOString() });
+    await this.save(state);
+  }
+
+  async close(): Promise<void> {
+    await this.topic.close();
+  }
+}

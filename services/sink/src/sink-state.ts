@@ -1,0 +1,123 @@
+import { quoteIdent } from '@ferry/pg';
+import type pg from 'pg';
+
+/**
+ * Ferry's bookkeeping on the destination, in schema `ferry`. The consumed Kafka
+ * offsets are written in the same transaction as the rows they produced, so the
+ * destination itself says how far it is: a crash, a rebalance or a replay can
+ * never apply an event twice.
+ */
+export const SINK_SCHEMA = 'ferry';
+
+export async function ensureSinkState(client: pg.ClientBase): Promise<void> {
+  const s = quoteIdent(SINK_SCHEMA);
+  // Two sinks starting at once may race on CREATE ... IF NOT EXISTS; the lock makes it safe.
+  await client.query('BEGIN');
+  try {
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('ferry.sink_state'))`);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.sink_offsets (
+      consumer_group text NOT NULL, topic text NOT NULL, partition int NOT NULL,
+      next_offset bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (consumer_group, topic, partition))`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.sink_tables (
+      consumer_group text NOT NULL, source_table text NOT NULL,
+      snapshot_complete boolean NOT NULL DEFAULT false, snapshot_rows bigint NOT NULL DEFAULT 0,
+      last_lsn text, last_commit_ms bigint, updated_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (consumer_group, source_table))`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.sink_truncates (
+      consumer_group text NOT NULL, source_table text NOT NULL, lsn text NOT NULL,
+      arrived int[] NOT NULL DEFAULT '{}', done boolean NOT NULL DEFAULT false,
+      PRIMARY KEY (consumer_group, source_table, lsn))`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Inside the apply transaction: locks this partition's offset row and returns the
+ * next offset to apply. A second sink holding the same partition (a zombie after
+ * a rebalance) waits here, then sees the advanced offset and skips what was applied.
+ */
+export async function lockPartitionOffset(client: pg.ClientBase, group: string, topic: string, partition: number): Promise<bigint> {
+  await client.query(
+    `INSERT INTO ${quoteIdent(SINK_SCHEMA)}.sink_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`,
+    [group, topic, partition],
+  );
+  const { rows } = await client.query<{ next_offset: string }>(
+    `SELECT next_offset::text FROM ${quoteIdent(SINK_SCHEMA)}.sink_offsets WHERE consumer_group = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+    [group, topic, partition],
+  );
+  return BigInt(rows[0]!.next_offset);
+}
+
+export async function storePartitionOffset(client: pg.ClientBase, group: string, topic: string, partition: number, nextOffset: bigint): Promise<void> {
+  await client.query(
+    `UPDATE ${quoteIdent(SINK_SCHEMA)}.sink_offsets SET next_offset = $4, updated_at = now() WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
+    [group, topic, partition, nextOffset.toString()],
+  );
+}
+
+export async function readPartitionOffsets(client: pg.ClientBase, group: string): Promise<Map<string, bigint>> {
+  const { rows } = await client.query<{ topic: string; partition: number; next_offset: string }>(
+    `SELECT topic, partition, next_offset FROM ${quoteIdent(SINK_SCHEMA)}.sink_offsets WHERE consumer_group = $1`,
+    [group],
+  );
+  return new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.next_offset)]));
+}
+
+export async function snapshotCompleteTables(client: pg.ClientBase, group: string): Promise<Set<string>> {
+  const { rows } = await client.query<{ source_table: string }>(
+    `SELECT source_table FROM ${quoteIdent(SINK_SCHEMA)}.sink_tables WHERE consumer_group = $1 AND snapshot_complete`,
+    [group],
+  );
+  return new Set(rows.map((r) => r.source_table));
+}
+
+export async function markSnapshotRows(client: pg.ClientBase, group: string, table: string, rows: number, complete: boolean): Promise<void> {
+  await client.query(
+    `INSERT INTO ${quoteIdent(SINK_SCHEMA)}.sink_tables (consumer_group, source_table, snapshot_rows, snapshot_complete) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (consumer_group, source_table) DO UPDATE SET snapshot_rows = ${quoteIdent(SINK_SCHEMA)}.sink_tables.snapshot_rows + EXCLUDED.snapshot_rows,
+       snapshot_complete = ${quoteIdent(SINK_SCHEMA)}.sink_tables.snapshot_complete OR EXCLUDED.snapshot_complete, updated_at = now()`,
+    [group, table, rows, complete],
+  );
+}
+
+export async function markApplied(client: pg.ClientBase, group: string, table: string, lsn: string, commitMs: number | null): Promise<void> {
+  await client.query(
+    `INSERT INTO ${quoteIdent(SINK_SCHEMA)}.sink_tables (consumer_group, source_table, last_lsn, last_commit_ms) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (consumer_group, source_table) DO UPDATE SET last_lsn = EXCLUDED.last_lsn, last_commit_ms = EXCLUDED.last_commit_ms, updated_at = now()`,
+    [group, table, lsn, commitMs],
+  );
+}
+
+/**
+ * A TRUNCATE arrives on every partition of its table's topic. It may run only when
+ * every partition has reached it (so no partition still holds older rows of the
+ * table, and none has applied newer ones). Returns 'run' to the partition that
+ * completes the set, 'wait' to earlier ones, 'done' once it has run.
+ */
+export async function arriveAtTruncate(
+  client: pg.ClientBase,
+  group: string,
+  table: string,
+  lsn: string,
+  partition: number,
+  partitions: number,
+): Promise<'run' | 'wait' | 'done'> {
+  const s = quoteIdent(SINK_SCHEMA);
+  await client.query(`INSERT INTO ${s}.sink_truncates (consumer_group, source_table, lsn) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [group, table, lsn]);
+  const { rows } = await client.query<{ arrived: string; done: string }>(
+    `UPDATE ${s}.sink_truncates SET arrived = CASE WHEN $4::int = ANY(arrived) THEN arrived ELSE arrived || $4::int END
+     WHERE consumer_group = $1 AND source_table = $2 AND lsn = $3 RETURNING cardinality(arrived)::text AS arrived, done::text AS done`,
+    [group, table, lsn, partition],
+  );
+  const row = rows[0]!;
+  // Ferry's sessions read every value as text (see @ferry/pg rawTextTypes).
+  if (row.done === 't' || row.done === 'true') return 'done';
+  if (Number(row.arrived) < partitions) return 'wait';
+  await client.query(`UPDATE ${s}.sink_truncates SET done = true WHERE consumer_group = $1 AND source_table = $2 AND lsn = $3`, [group, table, lsn]);
+  return 'run';
+}
