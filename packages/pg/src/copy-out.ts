@@ -35,7 +35,6 @@ export async function* copyOutBatches(
     for await (const rows of splitCopyText(stream.iterator({ destroyOnReturn: false }))) yield rows;
     done = true;
   } catch (error) {
-    done = stream.destroyed || stream.readableEnded;
     throw classifyPgError(error);
   } finally {
     // Stopped early: a COPY cannot be stopped half-way without cancelling the

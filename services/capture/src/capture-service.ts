@@ -95,6 +95,7 @@ export class CaptureService {
               sourceUrl: task.source.url,
               database,
               consistentLsn,
+              serverMajor,
               parallelism: task.snapshot.parallelism,
               chunkRows: task.snapshot.chunkRows,
               rowsPerMessage: 2_000,

@@ -10,12 +10,15 @@ import {
 } from '@ferry/avro';
 import type { ObjectSelection } from '@ferry/config';
 import type { TopicNames } from '@ferry/kafka';
+import type { TableInfo } from '@ferry/pg';
 import type { Type } from 'avsc';
 
 /** What capture needs to know of a source table, read from the catalogs. */
 export interface SourceTableDescription {
   schema: string;
   name: string;
+  /** The full catalog description (keys, sizes) from @ferry/pg. */
+  info: TableInfo;
   /** Every column in attnum order. */
   columns: PgColumn[];
   /** Primary key, else replica identity index, else a unique NOT NULL key; empty when none. */

@@ -1,5 +1,5 @@
 import type { Logger } from '@ferry/observability';
-import type { Kafka, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
 
 /** One encoded record on its way to Kafka. */
 export interface OutgoingRecord {
@@ -56,6 +56,7 @@ export class KafkaDispatcher {
   async connect(): Promise<void> {
     this.producer = this.kafka.producer({
       transactionalId: this.settings.transactionalId,
+      createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,

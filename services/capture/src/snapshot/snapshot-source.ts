@@ -13,6 +13,7 @@ export interface SnapshotSettings {
   sourceUrl: string;
   database: string;
   consistentLsn: string;
+  serverMajor: number;
   parallelism: number;
   chunkRows: number;
   /** Rows per Kafka message; a message must stay under the broker's size limit. */
@@ -66,7 +67,7 @@ export class SnapshotSource {
       for (const table of this.tables) {
         let state = this.progress.table(table.key);
         if (!state) {
-          const plan = await planChunks(clients[0]!, table, this.settings.chunkRows);
+          const plan = await planChunks(clients[0]!, table, this.settings.chunkRows, this.settings.serverMajor);
           await this.progress.planned(table.key, plan.kind, plan.chunks);
           state = this.progress.table(table.key)!;
         }
@@ -119,7 +120,7 @@ export class SnapshotSource {
 
   private async copyChunk(client: pg.Client, dispatcher: KafkaDispatcher, { table, chunk }: WorkItem): Promise<void> {
     const state = this.progress.table(table.key)!;
-    const sql = chunkSelect(table, state.kind, chunk);
+    const query = chunkSelect(table, state.kind, chunk);
     let part = 0;
     let rows = 0;
     let batch: AvroRow[] = [];
@@ -136,7 +137,7 @@ export class SnapshotSource {
       batch = [];
       batchBytes = 0;
     };
-    for await (const values of readChunkRows(client, sql)) {
+    for await (const values of readChunkRows(client, query)) {
       for (const row of values) {
         batch.push(table.rows.toAvro(row));
         for (const v of row) batchBytes += v === null ? 1 : v.length + 1;

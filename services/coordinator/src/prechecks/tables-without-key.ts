@@ -32,7 +32,8 @@ export function classifyTableKey(t: SourceTable, incremental: boolean): KeyFindi
     // Capture sets REPLICA IDENTITY FULL itself on a table without a key; only the owner may.
     return t.ownedByUs ? 'no-key-ferry-sets-full' : 'no-key-not-owned';
   }
-  if (t.replicaIdentity === 'n') return 'identity-nothing';
+  // relreplident 'i' whose index was dropped behaves like NOTHING.
+  if (t.replicaIdentity === 'n' || (t.replicaIdentity === 'i' && t.replicaIdentityIndex.length === 0)) return 'identity-nothing';
   if (t.replicaIdentity === 'd' && t.primaryKey.length === 0) return 'unique-key-without-identity';
   return 'ok';
 }

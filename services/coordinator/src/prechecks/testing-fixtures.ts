@@ -20,6 +20,7 @@ export function sourceTable(schema: string, table: string, overrides: Partial<So
     schema,
     table,
     kind: 'r',
+    extension: null,
     unlogged: false,
     replicaIdentity: 'd',
     owner: 'ferry',

@@ -41,6 +41,8 @@ export interface SchemaModel {
 
 export interface Dependency {
   from: ObjectId;
+  /** When only one column of the `from` table needs `to` (its type, its default): that column. */
+  fromColumn?: string;
   to: ObjectId;
   /** pg_describe_object of `to`, for messages about objects that are not migrated. */
   toDescription: string;

@@ -1,11 +1,11 @@
 import type { ObjectSelection } from '@ferry/config';
-import { DataError } from '@ferry/core';
+import { DataError, FerryError, TableId } from '@ferry/core';
+import { copyIn } from '@ferry/pg';
 import type { Logger } from '@ferry/observability';
 import type pg from 'pg';
 import { renameColumns, type DecodedChange, type DecodedChunk } from '../event-decoder.js';
 import { arriveAtTruncate, lockPartitionOffset, markApplied, markSnapshotRows, storePartitionOffset } from '../sink-state.js';
 import { reduceBatch, type KeyAction } from './batch-reducer.js';
-import { copyRows } from './copy-rows.js';
 import type { RowEvent, TextValue } from './row-event.js';
 import {
   deleteByKeys,
@@ -133,12 +133,13 @@ export class BatchApplier {
     const rows = chunk.rows.map((row) => row.filter((_, i) => keep[i]));
     await client.query('SAVEPOINT ferry_chunk');
     try {
-      await copyRows(client, target.schema, target.table, columns, rows);
+      await copyIn(client, new TableId(target.schema, target.table), columns, rows);
       await client.query('RELEASE SAVEPOINT ferry_chunk');
     } catch (error) {
       await client.query('ROLLBACK TO SAVEPOINT ferry_chunk');
       // A chunk read again after a capture restart finds its rows present: merge instead.
-      if ((error as { code?: string }).code !== '23505' || target.keyColumns.length === 0) throw error;
+      const sqlstate = error instanceof FerryError ? error.context.sqlstate : (error as { code?: string }).code;
+      if (sqlstate !== '23505' || target.keyColumns.length === 0) throw error;
       const objects = rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null])));
       for (let i = 0; i < objects.length; i += ROWS_PER_STATEMENT) {
         await run(client, upsertRows(target, objects.slice(i, i + ROWS_PER_STATEMENT)));
