@@ -90,7 +90,7 @@ const ROWS = `
     3, NULL, NULL, NULL, NULL, NULL, 'Infinity', '-Infinity',
     '-123456789012345678901234567890.123456789012345678901234567890', NULL,
     NULL, NULL, NULL, NULL, NULL, 'x', 0,
-    'infinity', '23:59:59.999999', NULL, 'infinity', '-infinity', NULL, '-178956970 years -8 mons -2147483648 days -2562047788:00:54.775808', NULL,
+    'infinity', '23:59:59.999999', NULL, 'infinity', '-infinity', NULL, '178956970 years 7 mons 2147483647 days 596523:14:07.999999', NULL,
     NULL, 'null', 'null', NULL,
     '{NULL}', '{NULL,NULL}', NULL, NULL, NULL,
     NULL, NULL, '(,)', NULL, NULL, NULL, 'empty',
@@ -118,7 +118,14 @@ const ROWS = `
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, '0.1', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  )`;
+  );
+  -- Floats around the points where PostgreSQL switches between fixed and exponent notation.
+  INSERT INTO everything (id, f4, f8, df) VALUES
+    (6, '1.1', '0.30000000000000004', '1e+15'),
+    (7, '1e+06', '-1.2345678901234567e-300', '123456789012345.6'),
+    (8, '123456', '1e+16', '0.0001'),
+    (9, '-0.1', '100', '-9.999999999999999e+14'),
+    (10, '16777217', '9007199254740993', '2.2250738585072014e-308')`;
 
 /** Column descriptions as capture reads them from the catalogs (domains resolved to their base type). */
 const COLUMNS_SQL = `
@@ -278,7 +285,7 @@ describe('PostgreSQL values through Avro and back', () => {
         snapshot: true,
         chunk: 'everything#0',
       },
-      chunk: { id: 'everything#0', index: 0, rowCount: sourceRows.length, range: null, last: true },
+      chunk: { id: 'everything#0', index: 0, rowCount: sourceRows.length, range: null, last: true, reset: false },
       rows: sourceRows.map((values) => converter.toAvro(values)),
     });
     const chunk = await new AvroCodec(new SchemaRegistryClient({ url: urls.schemaRegistryUrl })).decode<SnapshotChunk>(message);

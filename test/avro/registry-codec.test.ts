@@ -200,7 +200,7 @@ describe('AvroCodec (real registry)', () => {
       const rows = Array.from({ length: rowCount }, (_, i) => converter.toAvro([String(i), String(i % 1000), `${i}.25`]));
       const chunk: SnapshotChunk = {
         source: { ...source(), snapshot: true, chunk: `c${rowCount}` },
-        chunk: { id: `c${rowCount}`, index: 0, rowCount, range: null, last: true },
+        chunk: { id: `c${rowCount}`, index: 0, rowCount, range: null, last: true, reset: false },
         rows,
       };
       const message = writer.encode(chunk);

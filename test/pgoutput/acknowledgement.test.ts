@@ -75,8 +75,9 @@ describe.each([
       await stream.close();
       await background;
       expect((await slotState(db.url, slotName)).active).toBe(false);
-      // The connection is usable again after a clean close.
+      // The connection runs commands again after a clean close, but streams only once.
       expect((await conn.identifySystem()).dbName).toBe(db.name);
+      expect(() => conn.startReplication({ slotName, publications: ['pub'] })).toThrow(InvariantError);
 
       // Reconnect: the unconfirmed second transaction comes again, the first does not.
       const again = await ReplicationConnection.connect(db.url);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase } from '../support/databases.js';
 import { uniqueName } from '../support/names.js';
 import { serviceUrlsFromEnv } from '../support/services.js';
-import { only, readUntil, tags, transactionEnds, withSession, writeTransaction, type WrittenTransaction } from './helpers.js';
+import { only, readUntil, tags, withSession, writeTransaction, type WrittenTransaction } from './helpers.js';
 
 // Every change kind through a real walsender, with exact text values, in commit order.
 const urls = serviceUrlsFromEnv();

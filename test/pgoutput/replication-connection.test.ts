@@ -1,5 +1,5 @@
 import { ConfigError, FerryError, InvariantError } from '@ferry/core';
-import { ReplicationConnection } from '@ferry/pgoutput';
+import { ReplicationConnection, protocolVersionFor } from '@ferry/pgoutput';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase } from '../support/databases.js';
@@ -151,6 +151,32 @@ describe.each([
       expect((missing as FerryError).context.sqlstate).toBe('42704');
     } finally {
       await again.close();
+    }
+  });
+
+  it('uses the newest pgoutput protocol the server speaks', async () => {
+    const slotName = uniqueName('pgo_proto');
+    const conn = await ReplicationConnection.connect(db.url);
+    const tooNew = await ReplicationConnection.connect(db.url);
+    try {
+      await conn.createSlot(slotName, { exportSnapshot: false });
+      const stream = tooNew.startReplication({
+        slotName,
+        publications: ['pub'],
+        protoVersion: protocolVersionFor(major) + 1,
+        messages: false,
+        streaming: false,
+      });
+      const error = await stream[Symbol.asyncIterator]().next().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FerryError);
+      expect((error as FerryError).message).toMatch(
+        new RegExp(`proto_version=${protocolVersionFor(major) + 1} but (server|we) only supports? protocol ${protocolVersionFor(major)} or lower`),
+      );
+      await stream.close();
+      await conn.dropSlot(slotName);
+    } finally {
+      await conn.close();
+      await tooNew.close();
     }
   });
 

@@ -92,7 +92,7 @@ describe('snapshot chunk schema', () => {
     expect(rowSchemaOf(schema)).toEqual(row);
     const chunk: SnapshotChunk = {
       source: { ...source, snapshot: true, chunk: 'public.orders#0' },
-      chunk: { id: 'public.orders#0', index: 0, rowCount: 3, range: 'id >= 1 AND id < 4', last: true },
+      chunk: { id: 'public.orders#0', index: 0, rowCount: 3, range: 'id >= 1 AND id < 4', last: true, reset: false },
       rows: [['1', 'a'], ['2', null], ['3', 'c']].map((r) => converter.toAvro(r)),
     };
     const back = roundTrip(schema, chunk);

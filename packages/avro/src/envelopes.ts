@@ -65,6 +65,11 @@ export interface ChunkInfo {
   range: string | null;
   /** True on the table's final chunk. */
   last: boolean;
+  /**
+   * True on a marker that starts the table's snapshot over: rows of earlier chunks are to
+   * be discarded (a keyless table whose interrupted snapshot is taken again).
+   */
+  reset: boolean;
 }
 
 /** Many `op: r` rows of one key range in one message (one COPY on the sink). */
@@ -178,6 +183,7 @@ export function snapshotChunkSchema(topic: string, row: AvroRecordSchema): AvroR
           field('rowCount', 'int'),
           optional('range', 'string'),
           field('last', 'boolean', { default: false }),
+          field('reset', 'boolean', { default: false }),
         ],
       }),
       field('rows', { type: 'array', items: { ...row, namespace: row.namespace ?? namespace } }),

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@ferry/core';
-import { clientConfig, rawTextTypes, SESSION_SETTINGS, startupOptionsText } from './connect.js';
+import { clientConfig, createPool, openClient, rawTextTypes, SESSION_SETTINGS, startupOptionsText } from './connect.js';
 
 const settings =
-  '-c DateStyle=ISO -c TimeZone=UTC -c IntervalStyle=postgres -c extra_float_digits=3 ' +
+  '-c DateStyle=ISO,\\ MDY -c TimeZone=UTC -c IntervalStyle=postgres -c extra_float_digits=3 ' +
   '-c bytea_output=hex -c client_encoding=UTF8 -c standard_conforming_strings=on';
 
 describe('clientConfig', () => {
@@ -40,6 +40,18 @@ describe('clientConfig', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as Error).message).not.toContain('hunter2');
       expect((error as ConfigError).problems[0]?.path).toBe('source.url');
+    }
+  });
+});
+
+describe('URLs pg cannot read', () => {
+  it('are ConfigErrors before any connection, without the password', async () => {
+    for (const url of ['postgres://u:se cret@host:notaport/db', 'postgres://u:s3cret@[zz/db']) {
+      const error = await openClient(url, { applicationName: 'x', role: 'source' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).not.toMatch(/se cret|s3cret/);
+      expect((error as ConfigError).cause).toBeUndefined();
+      expect(() => createPool(url, { applicationName: 'x', role: 'destination' })).toThrow(ConfigError);
     }
   });
 });

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { ConfigError, FerryError } from '@ferry/core';
+import { ConfigError, type FerryError } from '@ferry/core';
 import { paramName, redactUrl } from './redact-url.js';
 import { classifyPgError, type ClassifyOptions, type PgRole } from './sqlstate.js';
 
@@ -12,7 +12,8 @@ import { classifyPgError, type ClassifyOptions, type PgRole } from './sqlstate.j
  * connection from its first statement, with no SET to forget.
  */
 export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
-  DateStyle: 'ISO',
+  // The order part too, so even ambiguous input such as 01/02/2024 reads the same everywhere.
+  DateStyle: 'ISO, MDY',
   TimeZone: 'UTC',
   IntervalStyle: 'postgres',
   extra_float_digits: '3',
@@ -60,7 +61,7 @@ export interface PoolOptions extends ConnectOptions {
 /** Opens one connection with Ferry's session settings; errors are Ferry errors. */
 export async function openClient(url: string, options: ConnectOptions): Promise<pg.Client> {
   const where: ClassifyOptions = { role: options.role, target: redactUrl(url) };
-  const client = new pg.Client(clientConfig(url, options));
+  const client = newClient(url, options);
   client.on('error', (error) => options.onError?.(classifyPgError(error, where)));
   try {
     await client.connect();
@@ -72,6 +73,8 @@ export async function openClient(url: string, options: ConnectOptions): Promise<
 
 /** A pool whose connections all carry Ferry's session settings and raw text types. */
 export function createPool(url: string, options: PoolOptions): PgPool {
+  // The pool parses the URL only at its first connection; a bad one should fail here.
+  newClient(url, options);
   const pool = new pg.Pool({
     ...clientConfig(url, options),
     max: options.max ?? 10,
@@ -129,6 +132,20 @@ export class PgPool {
 
   async end(): Promise<void> {
     await this.pool.end();
+  }
+}
+
+/** A client not yet connected; pg parses the URL here, and a URL it cannot read is a ConfigError. */
+function newClient(url: string, options: ConnectOptions): pg.Client {
+  const config = clientConfig(url, options);
+  try {
+    return new pg.Client(config);
+  } catch (error) {
+    // No `cause`: a URL parser's error may hold the input, password included.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`the ${options.role} URL cannot be used (${redactUrl(url)}): ${reason}`, [
+      { path: `${options.role}.url`, message: reason },
+    ], { fix: 'write it as postgres://user:password@host:port/database, percent-encoding special characters in the password' });
   }
 }
 

@@ -83,6 +83,7 @@ type State = 'idle' | 'holding-snapshot' | 'streaming' | 'broken' | 'closed';
 export class ReplicationConnection {
   private state: State = 'idle';
   private brokenBy: FerryError | null = null;
+  private hasStreamed = false;
 
   private constructor(
     private readonly client: pg.Client,
@@ -110,6 +111,9 @@ export class ReplicationConnection {
       types: { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig,
       replication: 'database',
     } as pg.ClientConfig);
+    // Until the instance takes over, a socket error must reject the steps below, not crash.
+    const ignoreUntilReady = (): void => undefined;
+    client.on('error', ignoreUntilReady);
     try {
       await client.connect();
     } catch (error) {
@@ -118,7 +122,9 @@ export class ReplicationConnection {
     }
     try {
       const version = await simpleQuery(client, 'SHOW server_version_num');
-      return new ReplicationConnection(client, Number(version[0]?.server_version_num));
+      const connection = new ReplicationConnection(client, Number(version[0]?.server_version_num));
+      client.off('error', ignoreUntilReady);
+      return connection;
     } catch (error) {
       await client.end().catch(() => undefined);
       throw replicationError(error, 'reading the server version');
@@ -198,10 +204,15 @@ export class ReplicationConnection {
 
   /**
    * Starts streaming changes of `publications` from the slot. The connection is busy until
-   * the stream's close() resolves.
+   * the stream's close() resolves, and streams only once: reconnect to stream again.
    */
   startReplication(options: StartReplicationOptions): ReplicationStream {
     this.assertIdle('start replication');
+    if (this.hasStreamed) {
+      // The walsender does not reset its end-of-streaming flags for logical replication: a
+      // second START_REPLICATION in one session ends at once, without CopyDone.
+      throw new InvariantError('a replication connection runs START_REPLICATION only once; open a new connection to stream again');
+    }
     const major = this.serverMajor;
     const protoVersion = options.protoVersion ?? protocolVersionFor(major);
     const messages = options.messages ?? supportsLogicalMessages(major);
@@ -221,6 +232,7 @@ export class ReplicationConnection {
       streaming,
     });
     this.state = 'streaming';
+    this.hasStreamed = true;
     return new ReplicationStream(
       this.client,
       command,

@@ -1,6 +1,6 @@
 import type { TaskConfig } from '@ferry/config';
 import { ObjectSelection } from '@ferry/config';
-import { ConnectionError, FerryError, retry } from '@ferry/core';
+import { ConnectionError, FerryError, Lsn, retry } from '@ferry/core';
 import { ensureTopics, StateTopic, topicNames, type TopicSpec } from '@ferry/kafka';
 import type { Logger } from '@ferry/observability';
 import { openClient } from '@ferry/pg';
@@ -86,26 +86,38 @@ export class CaptureService {
         if (wantsSnapshot && !state?.complete) {
           const consistentLsn = created?.consistentPoint.toString() ?? state?.consistentLsn ?? slot.confirmedFlush ?? '0/0';
           const progress = state ? SnapshotProgress.resume(offsets, state) : await SnapshotProgress.start(offsets, task.source.slot, consistentLsn);
-          const snapshot = new SnapshotSource(
-            tables,
-            encoder,
-            async (worker) => this.dispatcher(`${task.name}-snapshot-${worker}`),
-            progress,
-            {
-              sourceUrl: task.source.url,
-              database,
-              consistentLsn,
-              serverMajor,
-              parallelism: task.snapshot.parallelism,
-              chunkRows: task.snapshot.chunkRows,
-              rowsPerMessage: 2_000,
-              bytesPerMessage: 512 * 1024,
-              throttle: createThrottle(task.throttle.full),
-            },
-            this.metrics,
-            this.log.child({ phase: 'full' }),
-          );
-          await snapshot.run(created?.snapshotName ?? null, () => replication.releaseSnapshot(), signal);
+          // Resuming: a temporary slot gives a new snapshot with an exact consistent point.
+          const resume = created ? null : await this.resumeSnapshot(task.source.url, task.source.slot);
+          try {
+            const snapshot = new SnapshotSource(
+              tables,
+              encoder,
+              async (worker) => this.dispatcher(`${task.name}-snapshot-${worker}`),
+              progress,
+              {
+                sourceUrl: task.source.url,
+                database,
+                consistentLsn,
+                resumePoint: resume?.slot.consistentPoint.toString() ?? null,
+                serverMajor,
+                parallelism: task.snapshot.parallelism,
+                chunkRows: task.snapshot.chunkRows,
+                rowsPerMessage: 2_000,
+                bytesPerMessage: 512 * 1024,
+                throttle: createThrottle(task.throttle.full),
+              },
+              this.metrics,
+              this.log.child({ phase: 'full' }),
+            );
+            const exported = created?.snapshotName ?? resume?.slot.snapshotName ?? null;
+            await snapshot.run(exported, async () => {
+              await replication.releaseSnapshot();
+              await resume?.connection.close();
+            }, signal);
+          } finally {
+            await resume?.connection.close();
+          }
+          state = progress.state;
         } else {
           await replication.releaseSnapshot();
           if (!state) await SnapshotProgress.start(offsets, task.source.slot, created?.consistentPoint.toString() ?? '0/0').then((p) => p.snapshotComplete());
@@ -114,7 +126,10 @@ export class CaptureService {
 
         stopHeartbeat.push(startHeartbeat(client, task.name, this.deps.heartbeatMs ?? 5_000, this.log));
         const tableMap = new Map(tables.map((t) => [t.key, t]));
-        await this.streamWithRetry(replication, tableMap, encoder, database, signal);
+        const streamFrom = new Map(
+          Object.entries(state?.tables ?? {}).flatMap(([key, t]) => (t.streamFrom ? [[key, Lsn.parse(t.streamFrom)] as const] : [])),
+        );
+        await this.streamWithRetry(replication, tableMap, encoder, database, streamFrom, signal);
       } finally {
         await replication.close();
       }
@@ -130,6 +145,7 @@ export class CaptureService {
     tables: Map<string, CapturedTable>,
     encoder: RecordEncoder,
     database: string,
+    streamFrom: ReadonlyMap<string, Lsn>,
     signal: AbortSignal,
   ): Promise<void> {
     const { task } = this.deps;
@@ -146,6 +162,7 @@ export class CaptureService {
             database,
             partitions: task.kafka.partitions,
             heartbeatTable: `${FERRY_SCHEMA}.${HEARTBEAT_TABLE}`,
+            streamFrom,
             skipOrigins: (name) => name.startsWith('ferry'),
             maxBatchMs: 200,
             maxBatchRecords: 20_000,
@@ -168,6 +185,19 @@ export class CaptureService {
           log.warn({ attempt, delayMs, err: error }, 'streaming failed; resuming from the slot after a pause'),
       },
     );
+  }
+
+  /** A temporary slot (gone with its connection) whose exported snapshot has an exact consistent point. */
+  private async resumeSnapshot(url: string, slot: string): Promise<{ connection: ReplicationConnection; slot: CreatedSlot }> {
+    const connection = await ReplicationConnection.connect(url);
+    try {
+      const created = await connection.createSlot(`${slot}_resume`, { temporary: true, exportSnapshot: true });
+      this.log.info({ consistentPoint: created.consistentPoint.toString() }, 'resuming the snapshot from a new consistent point');
+      return { connection, slot: created };
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
   }
 
   private async dispatcher(transactionalId: string): Promise<KafkaDispatcher> {

@@ -74,7 +74,8 @@ export class SinkService {
       readUncommitted: false,
       allowAutoTopicCreation: false,
       maxBytesPerPartition: 16 * 1024 * 1024,
-      sessionTimeout: 30_000,
+      // A sink killed without leaving the group holds its partitions until this expires.
+      sessionTimeout: 10_000,
       heartbeatInterval: 3_000,
     });
     this.consumer = consumer;

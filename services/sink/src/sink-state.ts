@@ -85,6 +85,13 @@ export async function markSnapshotRows(client: pg.ClientBase, group: string, tab
   );
 }
 
+export async function resetSnapshotRows(client: pg.ClientBase, group: string, table: string): Promise<void> {
+  await client.query(
+    `UPDATE ${quoteIdent(SINK_SCHEMA)}.sink_tables SET snapshot_rows = 0, snapshot_complete = false, updated_at = now() WHERE consumer_group = $1 AND source_table = $2`,
+    [group, table],
+  );
+}
+
 export async function markApplied(client: pg.ClientBase, group: string, table: string, lsn: string, commitMs: number | null): Promise<void> {
   await client.query(
     `INSERT INTO ${quoteIdent(SINK_SCHEMA)}.sink_tables (consumer_group, source_table, last_lsn, last_commit_ms) VALUES ($1, $2, $3, $4)

@@ -16,6 +16,11 @@ export interface TableSnapshotState {
   rows: number;
   /** The table's end-of-snapshot marker is in Kafka. */
   complete: boolean;
+  /**
+   * Set when the table's snapshot was taken again at a later consistent point (a keyless
+   * table after a crash): its changes committed before this LSN are already in the new copy.
+   */
+  streamFrom: string | null;
 }
 
 export interface SnapshotState {
@@ -64,7 +69,13 @@ export class SnapshotProgress {
   }
 
   async planned(key: string, kind: TableSnapshotState['kind'], chunks: PlannedChunk[]): Promise<void> {
-    this.state.tables[key] = { kind, chunks, done: [], rows: 0, complete: false };
+    this.state.tables[key] = { kind, chunks, done: [], rows: 0, complete: false, streamFrom: null };
+    await this.save();
+  }
+
+  /** Starts a table's snapshot over at a new consistent point (see TableSnapshotState.streamFrom). */
+  async restarted(key: string, kind: TableSnapshotState['kind'], chunks: PlannedChunk[], streamFrom: string): Promise<void> {
+    this.state.tables[key] = { kind, chunks, done: [], rows: 0, complete: false, streamFrom };
     await this.save();
   }
 

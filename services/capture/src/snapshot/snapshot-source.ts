@@ -13,6 +13,11 @@ export interface SnapshotSettings {
   sourceUrl: string;
   database: string;
   consistentLsn: string;
+  /**
+   * When resuming after a crash: the consistent point of the new snapshot. Keyless tables
+   * that were not complete start over there (their rows cannot be matched to dedupe).
+   */
+  resumePoint: string | null;
   serverMajor: number;
   parallelism: number;
   chunkRows: number;
@@ -64,11 +69,19 @@ export class SnapshotSource {
 
       this.log.info({ step: 2 }, 'Snapshot step 2 - planning chunks');
       const queue: WorkItem[] = [];
+      const resets: CapturedTable[] = [];
       for (const table of this.tables) {
         let state = this.progress.table(table.key);
-        if (!state) {
+        const restart = state !== undefined && !state.complete && state.kind === 'blocks' && this.settings.resumePoint !== null;
+        if (!state || restart) {
           const plan = await planChunks(clients[0]!, table, this.settings.chunkRows, this.settings.serverMajor);
-          await this.progress.planned(table.key, plan.kind, plan.chunks);
+          if (restart) {
+            await this.progress.restarted(table.key, plan.kind, plan.chunks, this.settings.resumePoint!);
+            resets.push(table);
+            this.log.info({ table: table.key, from: this.settings.resumePoint }, 'table has no key: its interrupted snapshot starts over');
+          } else {
+            await this.progress.planned(table.key, plan.kind, plan.chunks);
+          }
           state = this.progress.table(table.key)!;
         }
         if (state.complete) continue;
@@ -78,6 +91,7 @@ export class SnapshotSource {
         this.log.info({ table: table.key, chunks: state.chunks.length, remaining: state.chunks.length - done.size }, 'planned');
       }
 
+      if (resets.length > 0) await this.publishResets(resets);
       this.log.info({ step: 3, chunks: queue.length }, 'Snapshot step 3 - reading chunks');
       const remaining = new Map<string, number>();
       for (const item of queue) remaining.set(item.table.key, (remaining.get(item.table.key) ?? 0) + 1);
@@ -128,7 +142,7 @@ export class SnapshotSource {
     const publish = async (): Promise<void> => {
       const message: SnapshotChunk = {
         source: this.source(table, `${chunk.index}.${part}`),
-        chunk: { id: `${table.key}#${chunk.index}.${part}`, index: chunk.index, rowCount: batch.length, range: rangeText(chunk), last: false },
+        chunk: { id: `${table.key}#${chunk.index}.${part}`, index: chunk.index, rowCount: batch.length, range: rangeText(chunk), last: false, reset: false },
         rows: batch,
       };
       await dispatcher.add(this.encoder.chunk(table, message));
@@ -151,12 +165,30 @@ export class SnapshotSource {
     this.metrics.snapshotChunkDone(table.key, rows);
   }
 
+  /** Tells the sinks to discard rows of an earlier attempt before the new chunks arrive. */
+  private async publishResets(tables: readonly CapturedTable[]): Promise<void> {
+    const dispatcher = await this.newDispatcher(0);
+    try {
+      for (const table of tables) {
+        const marker: SnapshotChunk = {
+          source: this.source(table, null),
+          chunk: { id: `${table.key}#reset@${this.settings.resumePoint}`, index: -1, rowCount: 0, range: null, last: false, reset: true },
+          rows: [],
+        };
+        await dispatcher.add(this.encoder.chunk(table, marker));
+      }
+      await dispatcher.commit();
+    } finally {
+      await dispatcher.close();
+    }
+  }
+
   /** The end-of-table marker: the sink starts applying the table's changes after it. */
   private async finishTable(dispatcher: KafkaDispatcher, table: CapturedTable): Promise<void> {
     const state = this.progress.table(table.key)!;
     const marker: SnapshotChunk = {
       source: this.source(table, null),
-      chunk: { id: `${table.key}#end`, index: state.chunks.length, rowCount: 0, range: null, last: true },
+      chunk: { id: `${table.key}#end`, index: state.chunks.length, rowCount: 0, range: null, last: true, reset: false },
       rows: [],
     };
     await dispatcher.add(this.encoder.chunk(table, marker));

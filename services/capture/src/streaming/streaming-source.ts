@@ -22,6 +22,8 @@ export interface StreamingSourceSettings {
   partitions: number;
   /** Source table "ferry.heartbeat": its changes become heartbeat events, not table events. */
   heartbeatTable: string;
+  /** Per table: changes committed before this LSN are already in its (re-taken) snapshot. */
+  streamFrom: ReadonlyMap<string, Lsn>;
   /** Replication origins whose changes are skipped (Ferry's own writes, in backflow). */
   skipOrigins: (name: string) => boolean;
   /** Commit to Kafka at least this often while behind. */
@@ -126,6 +128,8 @@ export class StreamingSource {
     }
     const table = this.tables.get(key);
     if (!table || !table.operations.has(change.op)) return;
+    const from = this.settings.streamFrom.get(key);
+    if (from && tx.lsn.isBefore(from)) return;
     const events = changeToEvents(change, table, this.context(tx), BigInt(Date.now()));
     for (const event of events) {
       await this.dispatcher.add(this.encoder.change(table, event));
@@ -138,6 +142,8 @@ export class StreamingSource {
       const relation = this.relations.get(relationId);
       const table = this.tables.get(`${relation.schema}.${relation.table}`);
       if (!table || !table.operations.has('truncate')) continue;
+      const from = this.settings.streamFrom.get(table.key);
+      if (from && tx.lsn.isBefore(from)) continue;
       const ctx = this.context(tx);
       const event: ChangeEvent = {
         before: null,

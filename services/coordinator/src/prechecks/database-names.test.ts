@@ -36,7 +36,7 @@ describe('databaseNameResults', () => {
         id: 'database-names',
         status: 'pass',
         message:
-          'databases: source "dts-testdata", destination "main" "shop". the source "dts-testdata" needs double quotes in SQL (capitals, hyphens or spaces); Ferry quotes every name, so this is supported',
+          'the source uses database "dts-testdata", destination "main" uses database "shop"; "dts-testdata" needs double quotes in SQL (capitals, hyphens or spaces), which Ferry writes for every name, so this is supported',
       },
     ]);
   });

@@ -51,15 +51,15 @@ export function databaseNameResults(source: Labelled, destinations: readonly Lab
     }
   }
   if (results.length > 0) return results;
-  const quoted = all.filter((x) => needsQuoting(x.identity.name)).map((x) => `${x.label} "${x.identity.name}"`);
-  const names = `source "${source.identity.name}", ${destinations.map((d) => `${d.label} "${d.identity.name}"`).join(', ')}`;
+  const quoted = all.filter((x) => needsQuoting(x.identity.name)).map((x) => `"${x.identity.name}"`);
+  const names = all.map((x) => `${x.label} uses database "${x.identity.name}"`).join(', ');
   results.push({
     id: ID,
     status: 'pass',
     message:
       quoted.length > 0
-        ? `databases: ${names}. ${quoted.join(', ')} need${quoted.length === 1 ? 's' : ''} double quotes in SQL (capitals, hyphens or spaces); Ferry quotes every name, so this is supported`
-        : `databases: ${names}`,
+        ? `${names}; ${quoted.join(', ')} need${quoted.length === 1 ? 's' : ''} double quotes in SQL (capitals, hyphens or spaces), which Ferry writes for every name, so this is supported`
+        : names,
   });
   return results;
 }

@@ -17,14 +17,31 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   return clean;
 }
 
-/** Every password in the task: URL user-info and ?password=, SASL and registry passwords. */
+/**
+ * Every password in the task: URL user-info and ?password=, SASL and registry
+ * passwords. A password equal to a name every report shows anyway (a user name,
+ * the URL scheme, as in postgres:postgres) cannot be hidden by masking, and
+ * masking it would only garble the report, so it is left out.
+ */
 export function secretsOfTask(task: TaskConfig): string[] {
   const secrets: string[] = [];
   const urls = [task.source.url, ...task.destinations.map((d) => d.url), task.schemaRegistry.url];
   for (const url of urls) secrets.push(...passwordsInUrl(url));
   if (task.kafka.sasl?.password) secrets.push(task.kafka.sasl.password);
   if (task.schemaRegistry.password) secrets.push(task.schemaRegistry.password);
-  return secrets;
+  const shown = new Set(['postgres', 'postgresql', 'http', 'https', ...urls.flatMap(userNames)]);
+  if (task.kafka.sasl) shown.add(task.kafka.sasl.username);
+  if (task.schemaRegistry.username) shown.add(task.schemaRegistry.username);
+  return secrets.filter((s) => !shown.has(s));
+}
+
+function userNames(url: string): string[] {
+  try {
+    const { username } = new URL(url);
+    return username ? [username, safeDecode(username)] : [];
+  } catch {
+    return [];
+  }
 }
 
 export function passwordsInUrl(url: string): string[] {

@@ -25,7 +25,7 @@ describe('runPrechecks', () => {
       {
         id: 'b',
         status: 'error',
-        message: 'the check "throws" could not finish: PostgreSQL server: boom at postgres://ferry@127.0.0.1:5432/shop (password ***)',
+        message: 'the check "throws" could not finish: Error: boom at postgres://ferry@127.0.0.1:5432/shop (password ***)',
         fix: 'fix the cause named in the message and run ferry precheck again; if it persists, report it with this output',
       },
       { id: 'c', status: 'pass', message: 'finds nothing: nothing to report' },

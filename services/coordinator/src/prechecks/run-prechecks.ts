@@ -58,12 +58,15 @@ export function thrownToResult(check: Pick<Precheck, 'id' | 'title'>, error: unk
   if (error instanceof ServerUnavailableError) {
     return { id: check.id, status: 'error', message: `${check.title}: ${error.message}`, ...(error.fix ? { fix: error.fix } : {}) };
   }
-  const ferry = error instanceof FerryError ? error : classifyPgError(error);
+  // Server and socket errors carry a code and get Ferry's classification (and its fix); anything else is shown as it is.
+  const hasCode = typeof (error as { code?: unknown } | null)?.code === 'string';
+  const ferry = error instanceof FerryError ? error : hasCode ? classifyPgError(error) : undefined;
+  const text = ferry?.message ?? (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   return {
     id: check.id,
     status: 'error',
-    message: `the check "${check.title}" could not finish: ${ferry.message}`,
-    fix: ferry.fix ?? 'fix the cause named in the message and run ferry precheck again; if it persists, report it with this output',
+    message: `the check "${check.title}" could not finish: ${text}`,
+    fix: ferry?.fix ?? 'fix the cause named in the message and run ferry precheck again; if it persists, report it with this output',
   };
 }
 

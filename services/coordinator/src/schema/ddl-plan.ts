@@ -55,6 +55,15 @@ export interface DdlStatement {
   existsQuery?: CatalogCheck;
   /** The destination table the statement creates or changes (conflict handling). */
   table?: { schema: string; table: string };
+  /** For tables and partitions: the column and constraint definitions inside the statement, one by one. */
+  parts?: DdlPart[];
+}
+
+export interface DdlPart {
+  kind: 'column' | 'constraint';
+  /** The column or constraint name, quoted. */
+  name: string;
+  sql: string;
 }
 
 export interface DdlPlan {

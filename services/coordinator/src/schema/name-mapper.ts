@@ -96,6 +96,11 @@ export class NameMapper {
     return this.column(table, column) !== column;
   }
 
+  /** True when `schema.name` (a relation or another object of a carried schema) is called something else on the destination. */
+  movesName(schema: string, name: string): boolean {
+    return this.renamedQualified([schema, name], false) !== undefined;
+  }
+
   /** An expression over one table's columns (default, check, index expression, partition key). */
   expression(sql: string, table: TableRef): string {
     return rewriteSqlNames(sql, this.rewriter({ columnsOf: table, oldNew: false, aliasRenamedRelations: false }));

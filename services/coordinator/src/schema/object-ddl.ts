@@ -24,7 +24,7 @@ export function createTypeSql(type: TypeInfo, mapper: NameMapper): string {
       if (type.collation) options.push(`COLLATION = ${qualified(type.collation)}`);
       if (type.canonical) options.push(`CANONICAL = ${mapper.quotedObject(type.canonical)}`);
       if (type.subtypeDiff) options.push(`SUBTYPE_DIFF = ${mapper.quotedObject(type.subtypeDiff)}`);
-      if (type.multirangeName) options.push(`MULTIRANGE_TYPE_NAME = ${mapper.quotedObject({ schema: type.schema, name: type.multirangeName })}`);
+      if (type.multirangeName && type.multirangeName !== defaultMultirangeName(type.name)) options.push(`MULTIRANGE_TYPE_NAME = ${mapper.quotedObject({ schema: type.schema, name: type.multirangeName })}`);
       return `CREATE TYPE ${name} AS RANGE (${options.join(', ')})`;
     }
     case 'domain': {
@@ -36,6 +36,12 @@ export function createTypeSql(type: TypeInfo, mapper: NameMapper): string {
       return sql;
     }
   }
+}
+
+/** The multirange name PostgreSQL 14+ derives for a range: "range" becomes "multirange", else "_multirange" is appended. */
+export function defaultMultirangeName(rangeName: string): string {
+  const at = rangeName.indexOf('range');
+  return at >= 0 ? `${rangeName.slice(0, at)}multi${rangeName.slice(at)}` : `${rangeName}_multirange`;
 }
 
 export function createSequenceSql(sequence: SequenceInfo, mapper: NameMapper): string {

@@ -17,6 +17,7 @@ import {
 } from './object-ddl.js';
 import { orderingId, type Draft } from './plan-drafts.js';
 import { resolvePlanOrder } from './resolve-plan-order.js';
+import { parseQualifiedName, tokenizeSql } from './rewrite-sql-names.js';
 import type { ColumnInfo, ConstraintInfo, ObjectId, SchemaModel, TableInfo, TableRef } from './schema-model.js';
 import {
   addConstraintSql,
@@ -24,6 +25,8 @@ import {
   createIndexSql,
   createPartitionSql,
   createTableSql,
+  partitionParts,
+  tableParts,
   tableRef,
   type PartitionColumnOptions,
 } from './table-ddl.js';
@@ -254,11 +257,13 @@ class DraftBuilder {
 
     if (table.partitionOf) {
       const parent = this.tablesById.get(table.partitionOf.parentId);
+      const parts = partitionParts(table, parent ? partitionColumnOptions(columns, parent) : [], inline, this.mapper);
       this.add({
         section: 'pre-data',
         kind: 'partition',
         objectName: quoted,
-        sql: createPartitionSql(table, parent ? partitionColumnOptions(columns, parent) : [], inline, this.mapper),
+        sql: createPartitionSql(table, parts, this.mapper),
+        parts,
         existsQuery: checks.relationExists(destination.schema, destination.table),
         table: destination,
         provides: [table.id, ...inline.map((constraint) => constraint.id)],
@@ -266,11 +271,13 @@ class DraftBuilder {
         builtColumns,
       });
     } else {
+      const parts = tableParts(table, columns, inline, this.mapper);
       this.add({
         section: 'pre-data',
         kind: 'table',
         objectName: quoted,
-        sql: createTableSql(table, columns, inline, this.mapper),
+        sql: createTableSql(table, parts, this.mapper),
+        parts,
         existsQuery: checks.relationExists(destination.schema, destination.table),
         table: destination,
         provides: [table.id, ...inline.map((constraint) => constraint.id)],
@@ -297,6 +304,11 @@ class DraftBuilder {
       provides: [routine.id],
       requires: this.inSchema(routine.schema),
     });
+    if (bodyNamesMovedObjects(routine.definition, this.mapper)) {
+      this.warnings.push(
+        `${routine.kind} ${signature} keeps its body as written, and the body names objects the task renames or moves to another schema: fix the body on the destination`,
+      );
+    }
     const on = routine.kind === 'procedure' ? 'PROCEDURE' : 'FUNCTION';
     this.comment({ kind: 'routine', signature }, on, signature, routine.comment, [routine.id]);
   }
@@ -464,6 +476,26 @@ class DraftBuilder {
       });
     }
   }
+}
+
+/**
+ * True when a dollar-quoted function body mentions a schema or relation that
+ * gets another name: as SQL (`sales.orders`) or as a name in a string
+ * (`nextval('sales.invoice_seq')`).
+ */
+function bodyNamesMovedObjects(definition: string, mapper: NameMapper): boolean {
+  return tokenizeSql(definition)
+    .filter((token) => token.kind === 'dollar')
+    .some((token) => {
+      const tag = /^\$[^$]*\$/.exec(token.text)?.[0] ?? '$$';
+      const body = token.text.slice(tag.length, token.text.length - tag.length);
+      if (mapper.names(body) !== body) return true;
+      return tokenizeSql(body).some((inner) => {
+        if (inner.kind !== 'string' || !inner.text.startsWith("'")) return false;
+        const parts = parseQualifiedName(inner.text.slice(1, -1).replaceAll("''", "'"));
+        return parts?.length === 2 && mapper.movesName(parts[0]!, parts[1]!);
+      });
+    });
 }
 
 function constraintLabel(constraint: ConstraintInfo): string {

@@ -1,4 +1,4 @@
-import type { CatalogCheck, DdlKind, DdlSection } from './ddl-plan.js';
+import type { CatalogCheck, DdlKind, DdlPart, DdlSection } from './ddl-plan.js';
 import type { ObjectId } from './schema-model.js';
 
 /**
@@ -13,6 +13,7 @@ export interface Draft {
   sql: string;
   existsQuery?: CatalogCheck;
   table?: { schema: string; table: string };
+  parts?: DdlPart[];
   /** Catalog objects (and inline sub-objects) this statement creates. */
   provides: ObjectId[];
   /** Objects that must exist first, besides what pg_depend says about `provides`. */

@@ -85,6 +85,7 @@ function toStatement(draft: Draft, section: DdlSection): DdlStatement {
   const statement: DdlStatement = { section, kind: draft.kind, objectName: draft.objectName, sql: draft.sql };
   if (draft.existsQuery) statement.existsQuery = draft.existsQuery;
   if (draft.table) statement.table = draft.table;
+  if (draft.parts) statement.parts = draft.parts;
   return statement;
 }
 

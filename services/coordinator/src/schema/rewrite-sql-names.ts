@@ -65,7 +65,8 @@ export function rewriteSqlNames(sql: string, rewrite: NameRewriter, options: Rew
   while (i < tokens.length) {
     const token = tokens[i]!;
     if (token.kind === 'space' || token.kind === 'comment') {
-      out.push(options.collapseWhitespace ? ' ' : token.text);
+      if (!options.collapseWhitespace) out.push(token.text);
+      else if (out[out.length - 1] !== ' ') out.push(' ');
       i += 1;
       continue;
     }
@@ -100,6 +101,7 @@ export function rewriteSqlNames(sql: string, rewrite: NameRewriter, options: Rew
     const replacement = rewrite(reference);
     if (replacement) {
       out.push(replacement.parts.map(quoteIdent).join('.'));
+      if (chain.operatorSchema) out.push('.');
       if (replacement.alias !== undefined) out.push(` ${quoteIdent(replacement.alias)}`);
     } else {
       out.push(tokens.slice(i, chain.end).map((t) => t.text).join(''));

@@ -160,7 +160,6 @@ interface ConstraintBase {
   inherited: boolean;
   /** pg_get_constraintdef, for messages. */
   definition: string;
-  comment?: string;
 }
 
 export interface KeyConstraint extends ConstraintBase {
@@ -253,6 +252,8 @@ export interface ViewInfo {
   materialized: boolean;
   /** pg_get_viewdef, without the trailing semicolon. */
   definition: string;
+  /** The view's output columns (format_type), for comparing views across major versions. */
+  columns: Array<{ name: string; type: string }>;
   options: string[];
   /** Materialized views: whether the source holds data (REFRESH after creating). */
   populated: boolean;
@@ -321,7 +322,6 @@ export interface OperatorInfo {
   join?: QualifiedName;
   hashes: boolean;
   merges: boolean;
-  comment?: string;
 }
 
 export interface TriggerInfo {
@@ -345,7 +345,6 @@ export interface TriggerInfo {
   enabled: 'O' | 'D' | 'R' | 'A';
   /** Columns of its table the trigger uses (UPDATE OF, WHEN). */
   columns: string[];
-  comment?: string;
 }
 
 export interface RuleInfo {
@@ -356,7 +355,6 @@ export interface RuleInfo {
   /** pg_get_ruledef, without the trailing semicolon. */
   definition: string;
   readsColumns: ColumnRef[];
-  comment?: string;
 }
 
 /** Every object of a model with an id, for lookups. */

@@ -1,4 +1,5 @@
 import { quoteIdent, quoteLiteral } from '@ferry/pg';
+import type { DdlPart } from './ddl-plan.js';
 import type { NameMapper } from './name-mapper.js';
 import type {
   CheckConstraint,
@@ -26,12 +27,18 @@ export function tableRef(table: { schema: string; name: string }): TableRef {
   return { schema: table.schema, table: table.name };
 }
 
-export function createTableSql(table: TableInfo, columns: readonly ColumnInfo[], constraints: readonly ConstraintInfo[], mapper: NameMapper): string {
+/** The column and constraint definitions of CREATE TABLE, named for comparing them one by one. */
+export function tableParts(table: TableInfo, columns: readonly ColumnInfo[], constraints: readonly ConstraintInfo[], mapper: NameMapper): DdlPart[] {
   const ref = tableRef(table);
-  const lines = [
-    ...columns.map((column) => columnDefinition(column, ref, mapper)),
-    ...constraints.map((constraint) => constraintClause(constraint, ref, mapper)),
+  return [
+    ...columns.map((column): DdlPart => ({ kind: 'column', name: quoteIdent(mapper.column(ref, column.name)), sql: columnDefinition(column, ref, mapper) })),
+    ...constraints.map((constraint): DdlPart => ({ kind: 'constraint', name: quoteIdent(constraint.name), sql: constraintClause(constraint, ref, mapper) })),
   ];
+}
+
+export function createTableSql(table: TableInfo, parts: readonly DdlPart[], mapper: NameMapper): string {
+  const ref = tableRef(table);
+  const lines = parts.map((part) => part.sql);
   const body = lines.length === 0 ? '()' : `(\n    ${lines.join(',\n    ')}\n)`;
   const partitionBy = table.partitionKey ? ` PARTITION BY ${mapper.expression(table.partitionKey, ref)}` : '';
   return `CREATE ${table.unlogged ? 'UNLOGGED ' : ''}TABLE IF NOT EXISTS ${mapper.quotedTable(ref)} ${body}${partitionBy}${withOptions(table.options)}`;
@@ -44,22 +51,28 @@ export interface PartitionColumnOptions {
 }
 
 /** CREATE TABLE ... PARTITION OF: columns come from the parent; only the partition's own options and constraints are listed. */
-export function createPartitionSql(
+/** What a partition lists itself: its own column options and constraints. */
+export function partitionParts(
   table: TableInfo,
   columnOptions: readonly PartitionColumnOptions[],
   constraints: readonly ConstraintInfo[],
   mapper: NameMapper,
-): string {
+): DdlPart[] {
   const ref = tableRef(table);
-  const parent = table.partitionOf!;
-  const lines = [
+  return [
     ...columnOptions.map(({ column, notNull, default: defaultExpression }) => {
       const name = quoteIdent(mapper.column(ref, column.name));
       const options = [defaultExpression !== undefined ? ` DEFAULT ${mapper.expression(defaultExpression, ref)}` : '', notNull ? ' NOT NULL' : ''].join('');
-      return `${name} WITH OPTIONS${options}`;
+      return { kind: 'column', name, sql: `${name} WITH OPTIONS${options}` } satisfies DdlPart;
     }),
-    ...constraints.map((constraint) => constraintClause(constraint, ref, mapper)),
+    ...constraints.map((constraint): DdlPart => ({ kind: 'constraint', name: quoteIdent(constraint.name), sql: constraintClause(constraint, ref, mapper) })),
   ];
+}
+
+export function createPartitionSql(table: TableInfo, parts: readonly DdlPart[], mapper: NameMapper): string {
+  const ref = tableRef(table);
+  const parent = table.partitionOf!;
+  const lines = parts.map((part) => part.sql);
   const body = lines.length === 0 ? '' : ` (\n    ${lines.join(',\n    ')}\n)`;
   const partitionBy = table.partitionKey ? ` PARTITION BY ${mapper.expression(table.partitionKey, ref)}` : '';
   return (

@@ -4,7 +4,7 @@ import { copyIn } from '@ferry/pg';
 import type { Logger } from '@ferry/observability';
 import type pg from 'pg';
 import { renameColumns, type DecodedChange, type DecodedChunk } from '../event-decoder.js';
-import { arriveAtTruncate, lockPartitionOffset, markApplied, markSnapshotRows, storePartitionOffset } from '../sink-state.js';
+import { arriveAtTruncate, lockPartitionOffset, markApplied, markSnapshotRows, resetSnapshotRows, storePartitionOffset } from '../sink-state.js';
 import { reduceBatch, type KeyAction } from './batch-reducer.js';
 import type { RowEvent, TextValue } from './row-event.js';
 import {
@@ -121,6 +121,14 @@ export class BatchApplier {
   }
 
   private async applyChunk(client: pg.ClientBase, chunk: DecodedChunk): Promise<number> {
+    if (chunk.chunk.chunk.reset) {
+      // The table's snapshot starts over (capture re-took it after a crash): drop the rows so far.
+      const target = await this.target(client, chunk.schema, chunk.table);
+      await run(client, truncateTable(target));
+      await resetSnapshotRows(client, this.group, chunk.sourceTable);
+      this.log.info({ table: chunk.sourceTable }, 'snapshot of table restarted by capture; earlier rows discarded');
+      return 0;
+    }
     if (chunk.chunk.chunk.last) {
       await markSnapshotRows(client, this.group, chunk.sourceTable, 0, true);
       this.log.info({ table: chunk.sourceTable }, 'snapshot of table applied; its changes follow');

@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { uniqueName } from './names.js';
+import type { ServiceUrls } from './services.js';
+
+const FERRY_BIN = fileURLToPath(new URL('../../bin/ferry.mjs', import.meta.url));
+
+export interface TestTask {
+  name: string;
+  file: string;
+  prefix: string;
+  dir: string;
+}
+
+/** Writes a task file for one test: unique task name, topic prefix and slot. */
+export function writeTask(urls: ServiceUrls, sourceUrl: string, destUrl: string | string[], extraYaml = ''): TestTask {
+  const name = uniqueName('t').replace(/_/g, '-').slice(0, 40);
+  const prefix = `ferry.test.${name}`;
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-test-'));
+  const file = join(dir, 'task.yaml');
+  const destinations = Array.isArray(destUrl)
+    ? `destinations:\n${destUrl.map((u, i) => `  - { name: d${i + 1}, url: "${u}" }`).join('\n')}`
+    : `destination: { url: "${destUrl}" }`;
+  writeFileSync(
+    file,
+    `name: ${name}
+source: { url: "${sourceUrl}" }
+${destinations}
+kafka: { brokers: [${urls.kafkaBrokers.map((b) => `"${b}"`).join(', ')}], topicPrefix: "${prefix}", partitions: 3 }
+schemaRegistry: { url: "${urls.schemaRegistryUrl}" }
+${extraYaml}
+`,
+  );
+  return { name, file, prefix, dir };
+}
+
+export interface RunningService {
+  process: ChildProcess;
+  logFile: string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `ferry <command> -c task.yaml ...` as a real child process; its output goes to a log file. */
+export function startFerry(task: TestTask, command: string, args: string[] = []): RunningService {
+  const logFile = join(task.dir, `${command}-${Date.now()}.log`);
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, [FERRY_BIN, command, '-c', task.file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    process: child,
+    logFile,
+    exited,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs `ferry <command>` to completion and returns its exit code and output. */
+export async function runFerry(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [FERRY_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query<R>(text, params);
+    return result.rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Row count and a digest of every row's text form, in key order: equal digests mean equal tables. */
+export async function tableDigest(url: string, table: string, orderBy: string): Promise<{ count: number; digest: string }> {
+  const [row] = await query<{ count: string; digest: string | null }>(
+    url,
+    `SELECT count(*)::text AS count, md5(coalesce(string_agg(t::text, E'\\n' ORDER BY ${orderBy}), '')) AS digest FROM ${table} t`,
+  );
+  return { count: Number(row!.count), digest: row!.digest ?? '' };
+}
+
+/** Drops the task's slot and publication through the real command. */
+export async function releaseTask(task: TestTask): Promise<void> {
+  await runFerry(['capture', '-c', task.file, '--release']);
+}
