@@ -246,8 +246,9 @@ function writeSettings(spec: PgSpec, dir: string, sockets: string, runAs: RunAs 
       'max_connections = 200',
       'shared_buffers = 128MB',
       'wal_level = logical',
-      'max_wal_senders = 20',
-      'max_replication_slots = 20',
+      'max_wal_senders = 32',
+      // Also the number of replication origins (one per sink session) before PostgreSQL 18.
+      'max_replication_slots = 64',
       "password_encryption = 'scram-sha-256'",
       'fsync = on',
       '',

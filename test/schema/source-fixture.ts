@@ -56,6 +56,9 @@ CREATE TABLE sales.orders (
 CREATE INDEX orders_customer_idx ON sales.orders (customer_id, id DESC);
 CREATE INDEX orders_lower_status_idx ON sales.orders (lower(status)) WHERE status <> 'done';
 CREATE INDEX orders_note_idx ON sales.orders (note text_pattern_ops) INCLUDE (status);
+COMMENT ON INDEX sales.orders_customer_idx IS 'by customer';
+-- not valid: rows already there may break it, so it is added after the copy, still NOT VALID
+ALTER TABLE sales.orders ADD CONSTRAINT orders_note_short CHECK (length(note) < 500) NOT VALID;
 
 -- circular foreign keys
 CREATE TABLE sales.departments (id integer PRIMARY KEY, manager_id integer);
@@ -96,6 +99,16 @@ $$;
 COMMENT ON FUNCTION sales.touch_order() IS 'Fills in a status';
 CREATE TRIGGER orders_touch BEFORE INSERT OR UPDATE OF status ON sales.orders
   FOR EACH ROW WHEN (NEW.quantity > 0) EXECUTE FUNCTION sales.touch_order();
+CREATE FUNCTION sales.log_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER orders_check AFTER INSERT ON sales.orders DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION sales.log_statement();
+CREATE TRIGGER customers_bulk AFTER INSERT ON sales.customers REFERENCING NEW TABLE AS inserted
+  FOR EACH STATEMENT EXECUTE FUNCTION sales.log_statement('audit', 'it''s');
+ALTER TABLE sales.customers ENABLE ALWAYS TRIGGER customers_bulk;
 CREATE PROCEDURE sales.archive_orders(older_than date) LANGUAGE plpgsql AS $$
 BEGIN
   DELETE FROM sales.orders WHERE false;
@@ -116,6 +129,7 @@ CREATE VIEW sales.order_totals AS
 CREATE VIEW sales.big_customers AS
   SELECT c.id, c.name, t.total FROM sales.customers c JOIN sales.order_totals t ON t.customer_id = c.id WHERE t.total > 1000;
 COMMENT ON VIEW sales.big_customers IS 'Customers above 1000';
+CREATE VIEW sales.order_codes AS SELECT code, status FROM sales.orders;
 CREATE MATERIALIZED VIEW sales.customer_summary AS SELECT id, name FROM sales.big_customers;
 CREATE UNIQUE INDEX customer_summary_id ON sales.customer_summary (id);
 

@@ -13,7 +13,7 @@ export async function startContainers(): Promise<StartedServices | undefined> {
   const pg = (image: string) =>
     new GenericContainer(image)
       .withEnvironment({ POSTGRES_PASSWORD: 'postgres' })
-      .withCommand(['postgres', '-c', 'wal_level=logical', '-c', 'max_replication_slots=20', '-c', 'max_wal_senders=20'])
+      .withCommand(['postgres', '-c', 'wal_level=logical', '-c', 'max_replication_slots=64', '-c', 'max_wal_senders=32'])
       .withExposedPorts(5432)
       .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
       .start();

@@ -109,7 +109,9 @@ export async function tableDigest(url: string, table: string, orderBy: string): 
   return { count: Number(row!.count), digest: row!.digest ?? '' };
 }
 
-/** Drops the task's slot and publication through the real command. */
-export async function releaseTask(task: TestTask): Promise<void> {
+/** Drops the task's slot, publication and sink origins through the real commands. */
+export async function releaseTask(task: TestTask, destinations: string[] = []): Promise<void> {
   await runFerry(['capture', '-c', task.file, '--release']);
+  if (destinations.length === 0) await runFerry(['sink', '-c', task.file, '--release']);
+  for (const name of destinations) await runFerry(['sink', '-c', task.file, '--release', '--destination', name]);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '@ferry/core';
 import { describe, expect, it } from 'vitest';
 import { parseTask } from './load-task.js';
@@ -79,6 +80,16 @@ snapshot: { parallelism: 0 }
     } catch (error) {
       expect(String((error as Error).message)).not.toContain('topsecret');
     }
+  });
+
+  it('puts sslmode into the connection URL', () => {
+    const task = parseTask(minimal.replace('/shop" }', '/shop", sslmode: require }'), { env: { SRC_PASSWORD: 'x' } });
+    expect(task.source.url).toBe('postgres://ferry:x@db1:5432/shop?sslmode=require');
+  });
+
+  it('keeps docs/task-file.md in step with the schema (regenerate: npm run docs:task-file)', () => {
+    const committed = readFileSync(new URL('../../../docs/task-file.md', import.meta.url), 'utf8');
+    expect(committed).toBe(renderTaskReference());
   });
 
   it('documents every key in the generated reference', () => {

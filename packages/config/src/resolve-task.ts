@@ -22,7 +22,7 @@ export function resolveTask(task: ParsedTask): TaskConfig {
   const list = task.destinations ?? (task.destination ? [task.destination] : []);
   const destinations = list.map((d, i) => ({
     name: d.name ?? (list.length === 1 ? 'main' : `dest${i + 1}`),
-    url: d.url,
+    url: withSslMode(d.url, d.sslmode),
     sslmode: d.sslmode,
   }));
   const { destination: _d, destinations: _ds, ...rest } = task;
@@ -30,6 +30,7 @@ export function resolveTask(task: ParsedTask): TaskConfig {
     ...rest,
     source: {
       ...task.source,
+      url: withSslMode(task.source.url, task.source.sslmode),
       slot: task.source.slot ?? `ferry_${snake}`,
       publication: task.source.publication ?? `ferry_${snake}`,
     },
@@ -50,4 +51,12 @@ function registryUrl(registry: ParsedTask['schemaRegistry']): string {
   url.username = encodeURIComponent(registry.username);
   url.password = encodeURIComponent(registry.password ?? '');
   return url.toString();
+}
+
+/** `sslmode` from the task file goes into the URL, where every client reads it. */
+function withSslMode(url: string, sslmode: string | undefined): string {
+  if (!sslmode) return url;
+  const parsed = new URL(url);
+  parsed.searchParams.set('sslmode', sslmode);
+  return parsed.toString();
 }

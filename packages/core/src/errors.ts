@@ -94,8 +94,10 @@ export class InvariantError extends FerryError {
   }
 }
 
+/** FerryError's flag, or the same flag on a client library's error (kafkajs sets `retriable`). */
 export function isRetriable(error: unknown): boolean {
-  return error instanceof FerryError ? error.retriable : false;
+  if (error instanceof FerryError) return error.retriable;
+  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
 }
 
 /** Turns anything thrown into an Error without losing it. */

@@ -13,4 +13,4 @@ export {
   type ErrorContext,
   type FerryErrorOptions,
 } from './errors.js';
-export { retry, abortableSleep, type RetryOptions } from './retry.js';
+export { retry, abortableSleep, serviceRetryOptions, type RetryOptions } from './retry.js';

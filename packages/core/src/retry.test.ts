@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, DataError } from './errors.js';
-import { retry } from './retry.js';
+import { retry, serviceRetryOptions } from './retry.js';
 
 function fakeClock() {
   let t = 0;
@@ -73,5 +73,21 @@ describe('retry', () => {
       ),
     ).rejects.toThrow('stop now');
     expect(calls).toBe(1);
+  });
+});
+
+describe('serviceRetryOptions', () => {
+  const { shouldRetry, maxElapsedMs } = serviceRetryOptions({ connectionMinutes: 10, otherMinutes: 1 });
+  it('keeps retrying an unreachable server for the connection window only', () => {
+    expect(maxElapsedMs).toBe(600_000);
+    expect(shouldRetry!(new ConnectionError('refused'), 59_000)).toBe(true);
+    expect(shouldRetry!(new ConnectionError('refused'), 599_000)).toBe(true);
+    expect(shouldRetry!(new ConnectionError('refused'), 601_000)).toBe(false);
+  });
+  it('gives other retriable failures the shorter window, and never retries permanent ones', () => {
+    const kafkaError = Object.assign(new Error('This server does not host this topic-partition'), { retriable: true });
+    expect(shouldRetry!(kafkaError, 30_000)).toBe(true);
+    expect(shouldRetry!(kafkaError, 61_000)).toBe(false);
+    expect(shouldRetry!(new DataError('bad row'), 0)).toBe(false);
   });
 });

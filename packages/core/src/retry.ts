@@ -1,4 +1,4 @@
-import { isRetriable, toError } from './errors.js';
+import { FerryError, isRetriable, toError } from './errors.js';
 
 export interface RetryOptions {
   /** Give up once this much time has passed since the first attempt. */
@@ -7,8 +7,8 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Multiplier between attempts. */
   factor?: number;
-  /** Decides whether an error is worth another try; default: FerryError.retriable. */
-  shouldRetry?: (error: Error) => boolean;
+  /** Decides whether an error is worth another try; default: the error's `retriable` flag. */
+  shouldRetry?: (error: Error, elapsedMs: number) => boolean;
   /** Called before each wait, for logs and metrics. */
   onRetry?: (info: { attempt: number; delayMs: number; error: Error }) => void;
   signal?: AbortSignal;
@@ -50,8 +50,9 @@ export async function retry<T>(
       return await attempt({ attempt: n, bail });
     } catch (thrown) {
       const error = toError(thrown);
-      if (bailed || !shouldRetry(error) || signal?.aborted) throw error;
-      const remaining = maxElapsedMs - (now() - started);
+      const elapsed = now() - started;
+      if (bailed || !shouldRetry(error, elapsed) || signal?.aborted) throw error;
+      const remaining = maxElapsedMs - elapsed;
       if (remaining <= 0) throw error;
       const wait = Math.min(remaining, Math.round(random() * Math.min(delay, maxDelayMs)));
       onRetry?.({ attempt: n, delayMs: wait, error });
@@ -74,4 +75,21 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * The task's retry windows for a whole service: connection failures are retried for
+ * `connectionMinutes`, other retriable failures for `otherMinutes`.
+ */
+export function serviceRetryOptions(windows: { connectionMinutes: number; otherMinutes: number }): Pick<RetryOptions, 'maxElapsedMs' | 'shouldRetry'> {
+  const connectionMs = windows.connectionMinutes * 60_000;
+  const otherMs = windows.otherMinutes * 60_000;
+  return {
+    maxElapsedMs: Math.max(connectionMs, otherMs),
+    shouldRetry: (error, elapsedMs) => {
+      if (!isRetriable(error)) return false;
+      const isConnection = error instanceof FerryError ? error.code === 'CONNECTION_FAILED' : /connect|ECONN|timeout/i.test(error.message);
+      return elapsedMs < (isConnection ? connectionMs : otherMs);
+    },
+  };
 }

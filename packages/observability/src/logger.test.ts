@@ -45,5 +45,6 @@ describe('root logger', () => {
     expect(text).not.toContain('abc');
     expect(lines[0]).toMatchObject({ service: 'capture', task: 'shop', phase: 'full', table: 'public.orders' });
     expect(lines[0]!.msg).toBe('connecting to postgres://app:[redacted]@db/app');
+    expect(lines[1]!.err).toMatchObject({ type: 'Error', message: 'auth failed for postgres://app:[redacted]@db/app' });
   });
 });

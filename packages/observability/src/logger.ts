@@ -24,7 +24,11 @@ export function createRootLogger(settings: LoggerSettings): Logger {
     base: { service: settings.service },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
-      log: (object) => redact(object),
+      // `err` is left to its serializer (which redacts too): pino formats before it serializes.
+      log: (object) => {
+        const { err, ...rest } = object;
+        return err === undefined ? redact(rest) : { ...redact(rest), err };
+      },
     },
     hooks: {
       logMethod(args, method) {

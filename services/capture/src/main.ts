@@ -1,7 +1,7 @@
 // `ferry capture -c task.yaml`: runs the capture service alone.
 import { COMMON_HELP, loadTaskFile, parseCommonArgs, requireConfigPath } from '@ferry/config';
 import { SchemaRegistryClient } from '@ferry/avro';
-import { FerryError } from '@ferry/core';
+import { FerryError, retry, serviceRetryOptions } from '@ferry/core';
 import { createKafka } from '@ferry/kafka';
 import { createRootLogger } from '@ferry/observability';
 import { CaptureService } from './capture-service.js';
@@ -37,7 +37,12 @@ try {
   } else {
     const kafka = createKafka({ brokers: task.kafka.brokers, clientId: `${task.kafka.clientId}-capture`, ssl: task.kafka.ssl, ...(task.kafka.sasl ? { sasl: task.kafka.sasl } : {}) }, log);
     const service = new CaptureService({ task, kafka, registrar: new SchemaRegistryClient({ url: task.schemaRegistry.url }), log });
-    await service.run(controller.signal);
+    // Every step resumes from durable state (slot, offsets topic), so a retriable failure reruns it all.
+    await retry(() => service.run(controller.signal), {
+      ...serviceRetryOptions(task.retry),
+      signal: controller.signal,
+      onRetry: ({ attempt, delayMs, error }) => log.warn({ attempt, delayMs, err: error }, 'capture failed; resuming after a pause'),
+    });
   }
   process.exit(0);
 } catch (error) {

@@ -5,6 +5,7 @@ import { createRootLogger } from '@ferry/observability';
 import { runMigrate } from './cli/migrate-command.js';
 import { runPrecheckCommand } from './cli/precheck-command.js';
 import { runStatusCommand } from './cli/status-command.js';
+import { runVerifyCommand } from './cli/verify-command.js';
 
 const USAGE = `ferry — move a live PostgreSQL database to another PostgreSQL server through Kafka
 
@@ -14,6 +15,7 @@ Commands:
   precheck      run every check, with a fix for each failure (exit 1 on an error)
   migrate       schema, full copy, then continuous sync; resumable; shows progress
   status        phase, per-table progress, lag and errors of a task (another terminal)
+  verify        row counts and checksums of every table, source vs destination
   capture       run the capture service alone (snapshot + WAL streaming into Kafka)
   sink          run one sink alone (Kafka into a destination; start several to scale)
   coordinator   run the coordinator alone (schema, phases, progress) beside separate services
@@ -49,6 +51,8 @@ async function main(): Promise<number> {
       return runMigrate(argv, { embedded: false });
     case 'status':
       return runStatusCommand(argv);
+    case 'verify':
+      return runVerifyCommand(argv);
     default:
       process.stderr.write(`ferry: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;

@@ -22,21 +22,15 @@ export class SinkClientPool {
   private readonly waiting: ((client: pg.Client) => void)[] = [];
   private readonly all: pg.Client[] = [];
 
+  private settings!: SinkSessionSettings;
+
   private constructor(private readonly log: Logger) {}
 
   static async open(settings: SinkSessionSettings, log: Logger): Promise<SinkClientPool> {
     const pool = new SinkClientPool(log);
+    pool.settings = settings;
     try {
-      for (let n = 0; n < settings.size; n++) {
-        const client = await openClient(settings.url, {
-          applicationName: `ferry-sink-${n}`,
-          role: 'destination',
-          onError: (error) => log.warn({ err: error }, 'destination session failed'),
-        });
-        pool.all.push(client);
-        await prepareSession(client, settings.originPrefix);
-        pool.idle.push(client);
-      }
+      for (let n = 0; n < settings.size; n++) pool.idle.push(await pool.openSession());
     } catch (error) {
       await pool.close();
       throw error;
@@ -45,14 +39,45 @@ export class SinkClientPool {
   }
 
   async use<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = this.idle.pop() ?? (await new Promise<pg.Client>((resolve) => this.waiting.push(resolve)));
+    let client = this.idle.pop() ?? (await new Promise<pg.Client>((resolve) => this.waiting.push(resolve)));
     try {
       return await work(client);
+    } catch (error) {
+      client = await this.healthy(client);
+      throw error;
     } finally {
       const next = this.waiting.shift();
       if (next) next(client);
       else this.idle.push(client);
     }
+  }
+
+  /** After a failure: the same session if it still answers, else a new one (the destination restarted or the network broke). */
+  private async healthy(client: pg.Client): Promise<pg.Client> {
+    try {
+      await client.query('SELECT 1');
+      return client;
+    } catch {
+      await client.end().catch(() => undefined);
+      this.all.splice(this.all.indexOf(client), 1);
+      try {
+        return await this.openSession();
+      } catch (error) {
+        this.log.warn({ err: error }, 'destination unreachable; the session is reopened on the next attempt');
+        return client;
+      }
+    }
+  }
+
+  private async openSession(): Promise<pg.Client> {
+    const client = await openClient(this.settings.url, {
+      applicationName: 'ferry-sink',
+      role: 'destination',
+      onError: (error) => this.log.warn({ err: error }, 'destination session failed'),
+    });
+    this.all.push(client);
+    await prepareSession(client, this.settings.originPrefix);
+    return client;
   }
 
   async close(): Promise<void> {

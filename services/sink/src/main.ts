@@ -1,11 +1,12 @@
 // `ferry sink -c task.yaml [--destination NAME]`: runs one sink alone (start several to scale out).
 import { COMMON_HELP, loadTaskFile, parseCommonArgs, requireConfigPath } from '@ferry/config';
-import { ConfigError, FerryError } from '@ferry/core';
+import { ConfigError, FerryError, retry, serviceRetryOptions } from '@ferry/core';
 import { createKafka } from '@ferry/kafka';
 import { createRootLogger } from '@ferry/observability';
-import { SinkService } from './sink-service.js';
+import { releaseSink } from './release.js';
+import { defaultGroupId, SinkService } from './sink-service.js';
 
-const HELP = `ferry sink -c task.yaml [--destination NAME] [--group ID] [--concurrency N]
+const HELP = `ferry sink -c task.yaml [--destination NAME] [--group ID] [--concurrency N] [--release]
 
 Consumes the task's topics and applies them to a destination, each batch in one
 destination transaction with its Kafka offsets. Start several with the same task
@@ -14,6 +15,7 @@ to share the partitions of one destination; a new --group replays the topics.
   --destination NAME   which destination of the task (default: the first)
   --group ID           consumer group (default: ferry-<task>-<destination>)
   --concurrency N      partitions applied at once, one destination session each (default 4)
+  --release            drop this task's replication origins and bookkeeping on the destination, then exit
 
 ${COMMON_HELP}`;
 
@@ -21,6 +23,7 @@ const args = parseCommonArgs(process.argv.slice(3), {
   destination: { type: 'string' },
   group: { type: 'string' },
   concurrency: { type: 'string' },
+  release: { type: 'boolean' },
 });
 if (args.help) {
   process.stdout.write(`${HELP}\n`);
@@ -44,6 +47,10 @@ try {
       fix: `use one of: ${task.destinations.map((d) => d.name).join(', ')}`,
     });
   }
+  if (args.flags.release) {
+    await releaseSink(task, destination, (args.flags.group as string | undefined) ?? defaultGroupId(task, destination), log);
+    process.exit(0);
+  }
   const kafka = createKafka({ brokers: task.kafka.brokers, clientId: `${task.kafka.clientId}-sink`, ssl: task.kafka.ssl, ...(task.kafka.sasl ? { sasl: task.kafka.sasl } : {}) }, log);
   const service = new SinkService({
     task,
@@ -53,7 +60,12 @@ try {
     ...(args.flags.group ? { groupId: String(args.flags.group) } : {}),
     ...(args.flags.concurrency ? { concurrency: Number(args.flags.concurrency) } : {}),
   });
-  await service.run(controller.signal);
+  // Offsets live in the destination, so rerunning after a retriable failure never applies twice.
+  await retry(() => service.run(controller.signal), {
+    ...serviceRetryOptions(task.retry),
+    signal: controller.signal,
+    onRetry: ({ attempt, delayMs, error }) => log.warn({ attempt, delayMs, err: error }, 'sink failed; resuming after a pause'),
+  });
   process.exit(0);
 } catch (error) {
   if (error instanceof FerryError) {

@@ -7,6 +7,7 @@ import { openClient } from '@ferry/pg';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { BatchApplier, type SinkMessage } from './apply/batch-applier.js';
 import { SinkClientPool } from './client-pool.js';
+import { originPrefix } from './release.js';
 import { EventDecoder } from './event-decoder.js';
 import { SinkMetrics } from './sink-metrics.js';
 import { ensureSinkState, readPartitionOffsets, snapshotCompleteTables } from './sink-state.js';
@@ -43,7 +44,7 @@ export class SinkService {
 
   constructor(private readonly deps: SinkDependencies) {
     this.metrics = deps.metrics ?? new SinkMetrics();
-    this.groupId = deps.groupId ?? `ferry-${deps.task.name}-${deps.destination.name}`;
+    this.groupId = deps.groupId ?? defaultGroupId(deps.task, deps.destination);
     this.heartbeatTopic = topicNames(deps.task.kafka.topicPrefix).heartbeat;
     this.log = deps.log.child({ task: deps.task.name, destination: deps.destination.name, group: this.groupId });
   }
@@ -65,7 +66,7 @@ export class SinkService {
     } finally {
       await setup.end();
     }
-    const pool = await SinkClientPool.open({ url: destination.url, originPrefix: `ferry_${task.name.replace(/-/g, '_')}`, size: concurrency }, this.log);
+    const pool = await SinkClientPool.open({ url: destination.url, originPrefix: originPrefix(task), size: concurrency }, this.log);
 
     const subscribed = await this.waitForTopics(signal);
     if (signal.aborted) return void (await pool.close());
@@ -222,4 +223,8 @@ export class SinkService {
       fix: 'read the database error above; the sink retries, and resumes from the destination\'s stored offsets after a restart',
     });
   }
+}
+
+export function defaultGroupId(task: TaskConfig, destination: ResolvedDestination): string {
+  return `ferry-${task.name}-${destination.name}`;
 }

@@ -4,7 +4,6 @@ import {
   heartbeatSchema,
   transactionBoundarySchema,
   type AvroRecordSchema,
-  type ChangeEvent,
   type Heartbeat,
   type SnapshotChunk,
   type TransactionBoundary,

@@ -1,5 +1,5 @@
 import type { ChangeEvent, TransactionBoundary } from '@ferry/avro';
-import { Lsn } from '@ferry/core';
+import type { Lsn } from '@ferry/core';
 import type { Logger } from '@ferry/observability';
 import {
   pgMicrosToEpochMs,

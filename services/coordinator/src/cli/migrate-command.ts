@@ -57,7 +57,7 @@ export async function runMigrate(argv: string[], options: { embedded: boolean })
     }
     if (task.phases.includes('schema') && !state.done.preData) {
       await store.enter(state, 'schema');
-      await applySchemaSection(task, 'pre-data', log);
+      await applySchemaSection(task, 'pre-data', state.preexistingTables, log);
       state.done.preData = true;
       await store.save(state);
     } else {
@@ -126,7 +126,7 @@ async function watch(task: TaskConfig, state: TaskState, store: TaskStateStore, 
 async function finishSchema(task: TaskConfig, state: TaskState, store: TaskStateStore, log: Logger): Promise<void> {
   if (!task.phases.includes('schema') || state.done.postData) return;
   await store.enter(state, 'post-data');
-  await applySchemaSection(task, 'post-data', log);
+  await applySchemaSection(task, 'post-data', state.preexistingTables, log);
   state.done.postData = true;
   await store.save(state);
 }

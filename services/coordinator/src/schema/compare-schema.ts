@@ -99,7 +99,7 @@ function describe(statements: readonly DdlStatement[], model: SchemaModel, mappe
   for (const statement of statements) {
     const view = statement.kind === 'view' || statement.kind === 'materialized-view' ? views.get(statement.objectName) : undefined;
     if (view) {
-      const columns = view.columns.map((column) => `${quoteIdent(column.name)} ${mapper.names(column.type)}`).join(', ');
+      const columns = view.columns.map((column) => `${quoteIdent(column.name)} ${mapper.type(column.type)}`).join(', ');
       add({ kind: statement.kind, objectName: statement.objectName, definition: canonicalSql(`columns (${columns})${sameMajor ? ` AS ${statement.sql}` : ''}`) });
       continue;
     }

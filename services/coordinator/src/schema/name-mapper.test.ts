@@ -9,13 +9,13 @@ const selection: TableSelection = {
   selectColumns: (_s, _t, columns) => [...columns],
   destinationSchema: (schema) => (schema === 'sales' ? 'shop' : schema),
   destinationTable: (schema, name) => ({ schema: schema === 'sales' ? 'shop' : schema, table: name === 'orders' ? 'order_v2' : name }),
-  destinationColumn: (_s, t, c) => (t === 'orders' && c === 'quantity' ? 'qty' : c),
+  destinationColumn: (_s, t, c) => (t === 'orders' && c === 'quantity' ? 'qty' : t === 'orders' ? c.toUpperCase() : c),
 };
 
 const model = emptyModel({
   schemas: [schemaInfo('sales'), schemaInfo('public')],
   tables: [
-    table('sales', 'orders', [column('id', 'integer'), column('quantity', 'integer'), column('true', 'boolean')]),
+    table('sales', 'orders', [column('id', 'integer'), column('quantity', 'integer'), column('true', 'boolean'), column('flag', 'boolean')]),
     table('sales', 'customers', [column('id', 'integer')]),
   ],
   types: [{ id: 'pg_type:30001', kind: 'enum', schema: 'sales', name: 'mood', labels: [] }],
@@ -43,7 +43,9 @@ describe('NameMapper names', () => {
 
 describe('NameMapper SQL text', () => {
   it('renames the table’s own columns in an expression, not functions, keywords or non-columns', () => {
-    expect(mapper.expression('((quantity > 0) AND quantity(id) AND true)', orders)).toBe('(("qty" > 0) AND quantity(id) AND true)');
+    expect(mapper.expression('((quantity > 0) AND quantity(id) AND true AND "true" AND flag)', orders)).toBe(
+      '(("qty" > 0) AND quantity("ID") AND true AND "TRUE" AND "FLAG")',
+    );
   });
 
   it('moves qualified types, functions, sequences and operators with their schema', () => {
@@ -60,11 +62,12 @@ describe('NameMapper SQL text', () => {
 
   it('renames trigger conditions through old. and new.', () => {
     expect(mapper.triggerCondition('(new.quantity > old.quantity)', orders)).toBe('("new"."qty" > "old"."qty")');
+    expect(mapper.triggerCondition('(new.flag AND new.other)', orders)).toBe('("new"."FLAG" AND new.other)');
   });
 
   it('keeps the old relation name as alias in a view, so qualified columns still resolve', () => {
-    expect(mapper.query('SELECT orders.id FROM sales.orders WHERE (orders.id > 0)')).toBe(
-      'SELECT orders.id FROM "shop"."order_v2" "orders" WHERE (orders.id > 0)',
+    expect(mapper.query('SELECT orders.flag FROM sales.orders WHERE (orders.flag)')).toBe(
+      'SELECT orders.flag FROM "shop"."order_v2" "orders" WHERE (orders.flag)',
     );
     expect(mapper.query('SELECT o.id FROM sales.orders o')).toBe('SELECT o.id FROM "shop"."order_v2" o');
     expect(mapper.query('SELECT c.id FROM sales.customers c')).toBe('SELECT c.id FROM "shop"."customers" c');

@@ -111,9 +111,14 @@ export class NameMapper {
     return rewriteSqlNames(sql, this.rewriter({ columnsOf: table, oldNew: true, aliasRenamedRelations: false }));
   }
 
-  /** Types, function headers, rules: schemas and relations only. */
+  /** Function headers, rules, domain checks: schemas and relations only. */
   names(sql: string): string {
     return rewriteSqlNames(sql, this.rewriter({ oldNew: false, aliasRenamedRelations: false }));
+  }
+
+  /** A type name (format_type): a qualified name in it can only be a type. */
+  type(sql: string): string {
+    return rewriteSqlNames(sql, this.rewriter({ oldNew: false, aliasRenamedRelations: false, typeText: true }));
   }
 
   /** A view's SELECT: schemas and relations, a renamed relation aliased by its old name. */
@@ -121,7 +126,7 @@ export class NameMapper {
     return rewriteSqlNames(sql, this.rewriter({ oldNew: false, aliasRenamedRelations: true }));
   }
 
-  private rewriter(mode: { columnsOf?: TableRef; oldNew: boolean; aliasRenamedRelations: boolean }): NameRewriter {
+  private rewriter(mode: { columnsOf?: TableRef; oldNew: boolean; aliasRenamedRelations: boolean; typeText?: boolean }): NameRewriter {
     return (reference: NameReference): NameRewrite | undefined => {
       const { parts, context } = reference;
       switch (context) {
@@ -138,7 +143,7 @@ export class NameMapper {
             const column = this.renamedColumn(mode.columnsOf, parts[1]!);
             return column ? { parts: [parts[0], ...column.parts] } : undefined;
           }
-          return this.renamedQualified(parts as [string, string], false, mode.aliasRenamedRelations && !reference.followedByIdentifier);
+          return this.renamedQualified(parts as [string, string], mode.typeText === true, mode.aliasRenamedRelations && !reference.followedByIdentifier);
         default:
           return undefined;
       }

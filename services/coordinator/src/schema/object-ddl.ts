@@ -14,12 +14,12 @@ export function createTypeSql(type: TypeInfo, mapper: NameMapper): string {
       return `CREATE TYPE ${name} AS ENUM (${type.labels.map(quoteLiteral).join(', ')})`;
     case 'composite': {
       const attributes = type.attributes.map(
-        (attribute) => `${quoteIdent(attribute.name)} ${mapper.names(attribute.type)}${attribute.collation ? ` COLLATE ${qualified(attribute.collation)}` : ''}`,
+        (attribute) => `${quoteIdent(attribute.name)} ${mapper.type(attribute.type)}${attribute.collation ? ` COLLATE ${qualified(attribute.collation)}` : ''}`,
       );
       return `CREATE TYPE ${name} AS (${attributes.join(', ')})`;
     }
     case 'range': {
-      const options = [`SUBTYPE = ${mapper.names(type.subtype)}`];
+      const options = [`SUBTYPE = ${mapper.type(type.subtype)}`];
       if (type.subtypeOpclass) options.push(`SUBTYPE_OPCLASS = ${mapper.quotedObject(type.subtypeOpclass)}`);
       if (type.collation) options.push(`COLLATION = ${qualified(type.collation)}`);
       if (type.canonical) options.push(`CANONICAL = ${mapper.quotedObject(type.canonical)}`);
@@ -28,7 +28,7 @@ export function createTypeSql(type: TypeInfo, mapper: NameMapper): string {
       return `CREATE TYPE ${name} AS RANGE (${options.join(', ')})`;
     }
     case 'domain': {
-      let sql = `CREATE DOMAIN ${name} AS ${mapper.names(type.baseType)}`;
+      let sql = `CREATE DOMAIN ${name} AS ${mapper.type(type.baseType)}`;
       if (type.collation) sql += ` COLLATE ${qualified(type.collation)}`;
       if (type.default !== undefined) sql += ` DEFAULT ${mapper.names(type.default)}`;
       if (type.notNull) sql += ' NOT NULL';
@@ -50,7 +50,7 @@ export function createSequenceSql(sequence: SequenceInfo, mapper: NameMapper): s
 
 /** `"schema"."name"(type, type)`: identifies a function, procedure or aggregate (to_regprocedure, DROP, COMMENT). */
 export function routineSignature(routine: QualifiedName & { argumentTypes: string[] }, mapper: NameMapper): string {
-  return `${mapper.quotedObject(routine)}(${routine.argumentTypes.map((type) => mapper.names(type)).join(', ')})`;
+  return `${mapper.quotedObject(routine)}(${routine.argumentTypes.map((type) => mapper.type(type)).join(', ')})`;
 }
 
 /** pg_get_functiondef with the function's and its types' schemas mapped; the body itself is kept as written. */
@@ -62,7 +62,7 @@ const FINAL_MODIFY = { 'read-only': 'READ_ONLY', shareable: 'SHAREABLE', 'read-w
 
 export function createAggregateSql(aggregate: AggregateInfo, mapper: NameMapper): string {
   const fn = (name: QualifiedName) => mapper.quotedObject(name);
-  const options = [`SFUNC = ${fn(aggregate.transitionFunction)}`, `STYPE = ${mapper.names(aggregate.stateType)}`];
+  const options = [`SFUNC = ${fn(aggregate.transitionFunction)}`, `STYPE = ${mapper.type(aggregate.stateType)}`];
   if (aggregate.stateSpace > 0) options.push(`SSPACE = ${integer(aggregate.stateSpace)}`);
   if (aggregate.finalFunction) {
     options.push(`FINALFUNC = ${fn(aggregate.finalFunction)}`);
@@ -76,7 +76,7 @@ export function createAggregateSql(aggregate: AggregateInfo, mapper: NameMapper)
   if (aggregate.movingTransitionFunction) {
     options.push(`MSFUNC = ${fn(aggregate.movingTransitionFunction)}`);
     if (aggregate.movingInverseFunction) options.push(`MINVFUNC = ${fn(aggregate.movingInverseFunction)}`);
-    if (aggregate.movingStateType) options.push(`MSTYPE = ${mapper.names(aggregate.movingStateType)}`);
+    if (aggregate.movingStateType) options.push(`MSTYPE = ${mapper.type(aggregate.movingStateType)}`);
     if (aggregate.movingStateSpace > 0) options.push(`MSSPACE = ${integer(aggregate.movingStateSpace)}`);
     if (aggregate.movingFinalFunction) {
       options.push(`MFINALFUNC = ${fn(aggregate.movingFinalFunction)}`);
@@ -94,8 +94,8 @@ export function createAggregateSql(aggregate: AggregateInfo, mapper: NameMapper)
 
 export function createOperatorSql(operator: OperatorInfo, mapper: NameMapper): string {
   const options = [`FUNCTION = ${mapper.quotedObject(operator.function)}`];
-  if (operator.leftType) options.push(`LEFTARG = ${mapper.names(operator.leftType)}`);
-  if (operator.rightType) options.push(`RIGHTARG = ${mapper.names(operator.rightType)}`);
+  if (operator.leftType) options.push(`LEFTARG = ${mapper.type(operator.leftType)}`);
+  if (operator.rightType) options.push(`RIGHTARG = ${mapper.type(operator.rightType)}`);
   if (operator.commutator) options.push(`COMMUTATOR = ${operatorReference(mapper.object(operator.commutator))}`);
   if (operator.negator) options.push(`NEGATOR = ${operatorReference(mapper.object(operator.negator))}`);
   if (operator.restrict) options.push(`RESTRICT = ${mapper.quotedObject(operator.restrict)}`);
@@ -106,8 +106,8 @@ export function createOperatorSql(operator: OperatorInfo, mapper: NameMapper): s
 }
 
 export function operatorDisplayName(operator: OperatorInfo, mapper: NameMapper): string {
-  const left = operator.leftType ? mapper.names(operator.leftType) : 'NONE';
-  const right = operator.rightType ? mapper.names(operator.rightType) : 'NONE';
+  const left = operator.leftType ? mapper.type(operator.leftType) : 'NONE';
+  const right = operator.rightType ? mapper.type(operator.rightType) : 'NONE';
   return `${quoteIdent(mapper.schema(operator.schema))}.${operatorSymbol(operator.name)}(${left}, ${right})`;
 }
 

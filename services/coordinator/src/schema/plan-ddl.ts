@@ -57,6 +57,7 @@ class DraftBuilder {
   private readonly drafts: Draft[] = [];
   private readonly schemaIds = new Map<string, ObjectId>();
   private readonly tablesById = new Map<ObjectId, TableInfo>();
+  private readonly tablesByName = new Map<string, TableInfo>();
   private readonly selectedColumns = new Map<ObjectId, Set<string>>();
 
   constructor(
@@ -66,7 +67,10 @@ class DraftBuilder {
     private readonly warnings: string[],
   ) {
     for (const schema of model.schemas) this.schemaIds.set(schema.name, schema.id);
-    for (const table of model.tables) this.tablesById.set(table.id, table);
+    for (const table of model.tables) {
+      this.tablesById.set(table.id, table);
+      this.tablesByName.set(nameKey(table.schema, table.name), table);
+    }
   }
 
   build(): Draft[] {
@@ -171,7 +175,7 @@ class DraftBuilder {
 
     const owner = sequence.ownedBy;
     if (!owner) return;
-    const table = this.model.tables.find((candidate) => candidate.schema === owner.schema && candidate.name === owner.table);
+    const table = this.tablesByName.get(nameKey(owner.schema, owner.table));
     if (!table || !this.columnsOf(table).has(owner.column)) return;
     const ownerRef = { schema: owner.schema, table: owner.table };
     const quotedTable = this.mapper.quotedTable(ownerRef);
@@ -338,8 +342,8 @@ class DraftBuilder {
       existsQuery: checks.operatorExists(
         schema,
         operator.name,
-        operator.leftType && this.mapper.names(operator.leftType),
-        operator.rightType && this.mapper.names(operator.rightType),
+        operator.leftType && this.mapper.type(operator.leftType),
+        operator.rightType && this.mapper.type(operator.rightType),
       ),
       provides: [operator.id],
       requires: this.inSchema(operator.schema),
@@ -350,7 +354,7 @@ class DraftBuilder {
   private unreadableColumns(reads: ReadonlyArray<{ schema: string; table: string; column: string }>): string[] {
     const problems: string[] = [];
     for (const read of reads) {
-      const table = this.model.tables.find((candidate) => candidate.schema === read.schema && candidate.name === read.table);
+      const table = this.tablesByName.get(nameKey(read.schema, read.table));
       if (!table) continue; // a view or an object outside the task: dependencies decide
       const name = `${checks.quotedName(read.schema, read.table)}.${quoteIdent(read.column)}`;
       if (!this.columnsOf(table).has(read.column)) problems.push(`${name}, which the task leaves out`);
@@ -379,8 +383,9 @@ class DraftBuilder {
       requires: this.inSchema(view.schema),
     });
     if (view.materialized && view.populated) {
+      const materialized = new Set(this.model.views.filter((other) => other.materialized).map((other) => other.id));
       const readsMatviews = this.model.dependencies
-        .filter((dependency) => dependency.from === view.id && this.model.views.some((other) => other.materialized && other.id === dependency.to))
+        .filter((dependency) => dependency.from === view.id && materialized.has(dependency.to))
         .map((dependency) => orderingId('refresh', dependency.to));
       this.add({
         section: 'post-data',
@@ -496,6 +501,10 @@ function bodyNamesMovedObjects(definition: string, mapper: NameMapper): boolean 
         return parts?.length === 2 && mapper.movesName(parts[0]!, parts[1]!);
       });
     });
+}
+
+function nameKey(schema: string, name: string): string {
+  return `${schema}\u0000${name}`;
 }
 
 function constraintLabel(constraint: ConstraintInfo): string {

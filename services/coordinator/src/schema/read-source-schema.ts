@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { classifyPgError, serverVersion } from '@ferry/pg';
+import { classifyPgError, quoteIdent, serverVersion } from '@ferry/pg';
 import { listRelations } from './catalog/list-relations.js';
 import { readDependencies } from './catalog/read-dependencies.js';
 import { readIndexes } from './catalog/read-indexes.js';
@@ -67,12 +67,18 @@ async function readInTransaction(client: pg.ClientBase, selection: TableSelectio
     rules: await readRules(client, relationOids),
     extensionObjects: await readExtensionObjects(client),
     dependencies: [],
-    notes: [...indexRead.notes, ...routineRead.notes],
+    notes: [
+      ...chosen.relations
+        .filter((relation) => relation.kind === 'foreign-table')
+        .map((relation) => `foreign table ${quoteIdent(relation.schema)}.${quoteIdent(relation.name)} is not migrated: create its server, user mapping and table on the destination`),
+      ...indexRead.notes,
+      ...routineRead.notes,
+    ],
   };
   const ids = modelObjectIds(model);
   model.dependencies = dependencies
     .filter((dependency) => ids.has(dependency.from))
-    .map(({ toSchema: _schema, ...dependency }) => dependency);
+    .map(({ toSchema: _schema, fromRelation: _relation, ...dependency }) => dependency);
   return model;
 }
 

@@ -36,7 +36,7 @@ export interface NameReference {
   /** The chain's identifiers as PostgreSQL reads them: quoted ones exactly, unquoted ones folded to lower case. */
   parts: string[];
   context: NameContext;
-  /** One unquoted word with a capital letter: deparsed SQL writes keywords that way, never a name. */
+  /** One unquoted word with a capital letter (deparsed SQL writes keywords so), or the literal true/false: never a name. */
   keywordLike: boolean;
   /** An identifier follows the name (a relation alias in FROM, or a word after a type). */
   followedByIdentifier: boolean;
@@ -95,7 +95,7 @@ export function rewriteSqlNames(sql: string, rewrite: NameRewriter, options: Rew
     const reference: NameReference = {
       parts: chain.parts,
       context,
-      keywordLike: chain.parts.length === 1 && token.kind === 'ident' && /[A-Z]/.test(token.text),
+      keywordLike: chain.parts.length === 1 && token.kind === 'ident' && (/[A-Z]/.test(token.text) || LOWER_CASE_LITERALS.has(token.text)),
       followedByIdentifier: nextToken !== undefined && isIdentifierToken(nextToken) && (nextToken.kind === 'qident' || !/[A-Z]/.test(nextToken.text)),
     };
     const replacement = rewrite(reference);
@@ -152,6 +152,9 @@ function chainContext(chain: Chain, previous: Token | undefined, beforePrevious:
   if (next?.kind === 'punct' && next.text === '(') return 'function';
   return 'plain';
 }
+
+/** Keywords deparsed SQL writes in lower case; a column of that name would be quoted. */
+const LOWER_CASE_LITERALS = new Set(['true', 'false']);
 
 /** Words that continue a type name after "::": character varying, double precision, time with time zone. */
 const TYPE_TAIL_WORDS = new Set(['varying', 'precision', 'with', 'without', 'time', 'zone']);

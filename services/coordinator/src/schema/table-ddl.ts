@@ -1,3 +1,4 @@
+import { InvariantError } from '@ferry/core';
 import { quoteIdent, quoteLiteral } from '@ferry/pg';
 import type { DdlPart } from './ddl-plan.js';
 import type { NameMapper } from './name-mapper.js';
@@ -82,7 +83,7 @@ export function createPartitionSql(table: TableInfo, parts: readonly DdlPart[], 
 }
 
 export function columnDefinition(column: ColumnInfo, table: TableRef, mapper: NameMapper): string {
-  let sql = `${quoteIdent(mapper.column(table, column.name))} ${mapper.names(column.type)}`;
+  let sql = `${quoteIdent(mapper.column(table, column.name))} ${mapper.type(column.type)}`;
   if (column.collation) sql += ` COLLATE ${qualified(column.collation)}`;
   if (column.generated) {
     sql += ` GENERATED ALWAYS AS (${mapper.expression(column.generated.expression, table)}) ${column.generated.storage === 'virtual' ? 'VIRTUAL' : 'STORED'}`;
@@ -101,7 +102,7 @@ export function columnDefinition(column: ColumnInfo, table: TableRef, mapper: Na
 /** START, INCREMENT, bounds, cache and cycle; `AS type` for CREATE SEQUENCE. */
 export function sequenceOptions(options: SequenceOptions, withType: boolean): string {
   return [
-    withType ? `AS ${options.dataType}` : '',
+    withType ? `AS ${sequenceType(options.dataType)}` : '',
     `INCREMENT BY ${integer(options.increment)}`,
     `MINVALUE ${integer(options.min)}`,
     `MAXVALUE ${integer(options.max)}`,
@@ -111,6 +112,12 @@ export function sequenceOptions(options: SequenceOptions, withType: boolean): st
   ]
     .filter((part) => part.length > 0)
     .join(' ');
+}
+
+/** A sequence is smallint, integer or bigint; anything else from the catalog is refused rather than spliced. */
+function sequenceType(dataType: string): string {
+  if (!['smallint', 'integer', 'bigint'].includes(dataType)) throw new InvariantError(`unexpected sequence type ${JSON.stringify(dataType)} in the catalog`);
+  return dataType;
 }
 
 /** `CONSTRAINT "name" ...` as it stands inside CREATE TABLE or after ALTER TABLE ... ADD. */

@@ -7,6 +7,8 @@ export interface TaskState {
   phase: TaskPhase;
   /** Steps that finished and must not run again on a restart. */
   done: { preData: boolean; postData: boolean; full: boolean };
+  /** Per destination: tables that existed before the task first created its schema there. */
+  preexistingTables: Record<string, { schema: string; table: string }[]>;
   updatedAt: string;
   history: { phase: TaskPhase; at: string }[];
   lastError: string | null;
@@ -15,7 +17,7 @@ export interface TaskState {
 const KEY = 'task';
 
 export function newTaskState(): TaskState {
-  return { phase: 'new', done: { preData: false, postData: false, full: false }, updatedAt: new Date().toISOString(), history: [], lastError: null };
+  return { phase: 'new', done: { preData: false, postData: false, full: false }, preexistingTables: {}, updatedAt: new Date().toISOString(), history: [], lastError: null };
 }
 
 /**
@@ -42,7 +44,8 @@ export class TaskStateStore {
     } finally {
       await admin.disconnect();
     }
-    return ((await this.topic.get(KEY)) as TaskState | undefined) ?? newTaskState();
+    const stored = (await this.topic.get(KEY)) as Partial<TaskState> | undefined;
+    return { ...newTaskState(), ...stored };
   }
 
   async save(state: TaskState): Promise<void> {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { ObjectId } from '../schema-model.js';
 import { EXTENSION_MEMBER, SYSTEM_SCHEMA_FILTER, queryJson } from './query-json.js';
 
-export type RelationKind = 'table' | 'partitioned' | 'view' | 'materialized-view' | 'sequence';
+export type RelationKind = 'table' | 'partitioned' | 'view' | 'materialized-view' | 'sequence' | 'foreign-table';
 
 export interface RelationEntry {
   id: ObjectId;
@@ -16,7 +16,8 @@ export interface RelationEntry {
 
 /**
  * Every user relation a task could select: tables, partitioned tables,
- * partitions, views, materialized views and sequences, without extension members
+ * partitions, views, materialized views, sequences and foreign tables (only
+ * noted: they are not carried), without extension members
  * and identity sequences (those come with their column).
  */
 export async function listRelations(client: pg.ClientBase): Promise<RelationEntry[]> {
@@ -25,7 +26,7 @@ export async function listRelations(client: pg.ClientBase): Promise<RelationEntr
     `SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind,
             (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition) AS "parentOid"
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
         AND ${SYSTEM_SCHEMA_FILTER('n')}
         AND NOT ${EXTENSION_MEMBER('pg_class', 'c.oid')}
         AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
@@ -45,4 +46,5 @@ const RELKINDS: Record<string, RelationKind> = {
   v: 'view',
   m: 'materialized-view',
   S: 'sequence',
+  f: 'foreign-table',
 };

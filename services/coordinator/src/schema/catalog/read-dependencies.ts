@@ -5,6 +5,8 @@ import { FIRST_USER_OID, queryJson } from './query-json.js';
 export interface CatalogDependency extends Dependency {
   /** Schema of the needed object (null for extensions and schemas). */
   toSchema: string | null;
+  /** The relation the dependent object belongs to (a table's constraint, trigger, index, default, rule), if any. */
+  fromRelation: string | null;
 }
 
 /**
@@ -88,6 +90,14 @@ export async function readDependencies(client: pg.ClientBase, serverVersion: num
               WHEN d.classid = 'pg_attrdef'::pg_catalog.regclass
                 THEN (SELECT a.attname FROM pg_catalog.pg_attrdef x JOIN pg_catalog.pg_attribute a ON a.attrelid = x.adrelid AND a.attnum = x.adnum WHERE x.oid = d.objid)
             END AS "fromColumn",
+            'pg_class:' || CASE
+              WHEN d.classid = 'pg_class'::pg_catalog.regclass
+                THEN coalesce((SELECT x.indrelid FROM pg_catalog.pg_index x WHERE x.indexrelid = d.objid), d.objid)
+              WHEN d.classid = 'pg_attrdef'::pg_catalog.regclass THEN (SELECT x.adrelid FROM pg_catalog.pg_attrdef x WHERE x.oid = d.objid)
+              WHEN d.classid = 'pg_constraint'::pg_catalog.regclass THEN (SELECT nullif(x.conrelid, 0) FROM pg_catalog.pg_constraint x WHERE x.oid = d.objid)
+              WHEN d.classid = 'pg_trigger'::pg_catalog.regclass THEN (SELECT x.tgrelid FROM pg_catalog.pg_trigger x WHERE x.oid = d.objid)
+              WHEN d.classid = 'pg_rewrite'::pg_catalog.regclass THEN (SELECT x.ev_class FROM pg_catalog.pg_rewrite x WHERE x.oid = d.objid)
+            END AS "fromRelation",
             t.id AS "to",
             CASE WHEN t.id LIKE 'pg_extension:%' THEN pg_catalog.pg_describe_object('pg_extension'::pg_catalog.regclass, substr(t.id, 14)::oid, 0)
                  ELSE pg_catalog.pg_describe_object(t.cls2, t.oid2, 0) END AS "toDescription",
@@ -97,12 +107,18 @@ export async function readDependencies(client: pg.ClientBase, serverVersion: num
        JOIN mapped f ON f.cls = d.classid AND f.oid = d.objid
        JOIN mapped t ON t.cls = d.refclassid AND t.oid = d.refobjid
       WHERE f.id <> t.id
-      ORDER BY 1, 3`,
+      ORDER BY 1, 4`,
   ).then((rows) => rows.map(withoutNulls));
 }
 
 function withoutNulls(row: CatalogDependency): CatalogDependency {
-  const dependency: CatalogDependency = { from: row.from, to: row.to, toDescription: row.toDescription, toSchema: row.toSchema };
+  const dependency: CatalogDependency = {
+    from: row.from,
+    to: row.to,
+    toDescription: row.toDescription,
+    toSchema: row.toSchema,
+    fromRelation: row.fromRelation,
+  };
   if (row.fromColumn !== null && row.fromColumn !== undefined) dependency.fromColumn = row.fromColumn;
   return dependency;
 }

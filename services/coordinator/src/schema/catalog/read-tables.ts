@@ -167,6 +167,7 @@ interface ConstraintRow {
 
 function readConstraintRows(client: pg.ClientBase, oids: readonly number[], serverVersion: number): Promise<ConstraintRow[]> {
   const keyCount = serverVersion >= 110000 ? 'i.indnkeyatts' : 'i.indnatts';
+  // Only a partition's constraints come with its parent; a child of plain inheritance is created alone and keeps them.
   const inheritedFromParent = serverVersion >= 110000 ? 'OR co.conparentid <> 0' : '';
   const nullsNotDistinct = serverVersion >= 150000 ? '(SELECT i.indnullsnotdistinct FROM pg_catalog.pg_index i WHERE i.indexrelid = co.conindid)' : 'false';
   const columnNames = (attnums: string, relation: string) =>
@@ -178,7 +179,7 @@ function readConstraintRows(client: pg.ClientBase, oids: readonly number[], serv
     `SELECT co.oid, co.conrelid AS "tableOid", co.conname AS name, co.contype,
             ${columnNames('co.conkey', 'co.conrelid')} AS columns,
             co.condeferrable AS deferrable, co.condeferred AS "initiallyDeferred", co.convalidated AS validated,
-            (NOT co.conislocal ${inheritedFromParent}) AS inherited,
+            ((NOT co.conislocal AND ct.relispartition) ${inheritedFromParent}) AS inherited,
             pg_catalog.pg_get_constraintdef(co.oid) AS definition,
             CASE WHEN co.contype = 'c' THEN pg_catalog.pg_get_expr(co.conbin, co.conrelid) END AS expression,
             co.connoinherit AS "noInherit",
@@ -198,6 +199,7 @@ function readConstraintRows(client: pg.ClientBase, oids: readonly number[], serv
             co.confupdtype AS "onUpdate", co.confdeltype AS "onDelete", co.confmatchtype AS match,
             ${onDeleteColumns} AS "onDeleteColumns"
        FROM pg_catalog.pg_constraint co
+       JOIN pg_catalog.pg_class ct ON ct.oid = co.conrelid
        LEFT JOIN pg_catalog.pg_class r ON r.oid = co.confrelid
        LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
       WHERE co.conrelid = ANY($1::oid[]) AND co.contype IN ('p', 'u', 'c', 'x', 'f')

@@ -15,7 +15,8 @@ export interface SelectedObjects {
  * - tables, views and materialized views the selection includes; partitions
  *   follow their root table (its data lives in them);
  * - what those need, followed through pg_depend: sequences (column defaults),
- *   types and functions (column types, defaults, checks), and what those need;
+ *   types and functions (column types, defaults, checks, triggers, indexes,
+ *   views), and what those need;
  * - sequences the selection names;
  * - the schemas of all of the above and of the extensions.
  * Types, functions and operators are chosen by schema: the selection names
@@ -40,11 +41,16 @@ export function selectObjects(
     if (root && selection.includesTable(root.schema, root.name)) selected.add(relation.id);
   }
 
+  // A relation needs what it needs itself and what its constraints, triggers, indexes and rules need.
   const edgesFrom = new Map<ObjectId, CatalogDependency[]>();
-  for (const dependency of dependencies) {
-    const list = edgesFrom.get(dependency.from);
+  const addEdge = (key: ObjectId, dependency: CatalogDependency) => {
+    const list = edgesFrom.get(key);
     if (list) list.push(dependency);
-    else edgesFrom.set(dependency.from, [dependency]);
+    else edgesFrom.set(key, [dependency]);
+  };
+  for (const dependency of dependencies) {
+    addEdge(dependency.from, dependency);
+    if (dependency.fromRelation !== null && dependency.fromRelation !== dependency.from) addEdge(dependency.fromRelation, dependency);
   }
   const schemas = new Set<string>(extensionSchemas);
   const visited = new Set<ObjectId>();

@@ -1,0 +1,69 @@
+import type { BenchRun } from './bench-run.js';
+import { fingerprint, touchedAccounts, waitForFingerprint } from './fingerprint.js';
+import { taskTopicBytes, type TopicBytes } from './kafka-topics.js';
+import { pgbenchRun, type PgbenchResult } from './pgbench.js';
+
+export interface BacklogResult {
+  pgbench: PgbenchResult;
+  /** Row changes pgbench made: 3 updates + 1 insert per transaction (+ the stop marker). */
+  changes: number;
+  native: { ms: number; changesPerS: number };
+  ferry: { ms: number; changesPerS: number; captureConfirmedMs: number };
+  /** Capture alone: until its slot confirmed the whole backlog (everything committed to Kafka). */
+  captureAlone: { ms: number; changesPerS: number; fromStreamStartMs: number; kafka: TopicBytes };
+}
+
+/**
+ * With every pipeline stopped (native subscription disabled, Ferry's processes down, slots
+ * kept), pgbench writes for N seconds; then each pipeline in turn is started alone on the
+ * machine and timed until the destination holds every change.
+ */
+export async function measureBacklog(run: BenchRun): Promise<BacklogResult> {
+  await run.native.disable();
+  const since = await run.sourceNow();
+  run.say(`backlog: pgbench for ${run.options.backlogSeconds} s with every pipeline stopped`);
+  const bench = await pgbenchRun(run.source.url, { seconds: run.options.backlogSeconds, clients: run.options.clients, threads: run.options.threads });
+  const stopLsn = await run.commitMarker();
+  const changes = bench.transactions * 4 + 1;
+  const aids = await touchedAccounts(run.source.url, since);
+  const want = await fingerprint(run.source.url, aids);
+  run.noteLoad('backlog: pgbench');
+  run.say(`backlog: ${bench.transactions} transactions (${changes} row changes) at ${bench.tps.toFixed(0)} TPS; up to ${stopLsn}`);
+
+  run.say('backlog: native subscription enabled, until the destination matches');
+  const nativeStart = performance.now();
+  await run.native.enable();
+  await waitForFingerprint(run.dest.native.url, want, aids, run.timeoutMs);
+  const nativeMs = performance.now() - nativeStart;
+  await run.native.disable();
+  run.noteLoad('backlog: native');
+
+  run.say('backlog: Ferry capture and sink started, until the destination matches');
+  const ferryStart = Date.now();
+  const e2e = run.startPipeline(run.e2e, 'backlog', true);
+  const confirmed = run.waitSlotPast(run.e2e.slot, stopLsn, () => run.checkAlive(e2e)).then(() => Date.now() - ferryStart);
+  await waitForFingerprint(run.dest.ferry.url, want, aids, run.timeoutMs);
+  const ferryMs = Date.now() - ferryStart;
+  const captureConfirmedMs = await confirmed;
+  run.noteLoad('backlog: ferry');
+  await run.stopPipeline(e2e);
+
+  run.say('backlog: Ferry capture alone, until its slot confirmed the backlog');
+  const aloneStart = Date.now();
+  const alone = run.startPipeline(run.alone, 'backlog-alone', false);
+  await run.waitSlotPast(run.alone.slot, stopLsn, () => run.checkAlive(alone));
+  const aloneMs = Date.now() - aloneStart;
+  const streamStart = alone.capture.logTime('streaming changes from the slot')!;
+  const kafka = await taskTopicBytes(run.services.brokers[0]!, run.alone.prefix);
+  run.noteLoad('backlog: capture alone');
+  await run.stopPipeline(alone);
+
+  const perS = (ms: number) => Math.round(changes / (ms / 1000));
+  return {
+    pgbench: bench,
+    changes,
+    native: { ms: Math.round(nativeMs), changesPerS: perS(nativeMs) },
+    ferry: { ms: ferryMs, changesPerS: perS(ferryMs), captureConfirmedMs },
+    captureAlone: { ms: aloneMs, changesPerS: perS(aloneMs), fromStreamStartMs: aloneStart + aloneMs - streamStart, kafka },
+  };
+}

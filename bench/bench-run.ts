@@ -1,0 +1,119 @@
+import { loadavg } from 'node:os';
+import type { BenchDatabase } from './databases.js';
+import { FerryProcess, type FerryTask } from './ferry-process.js';
+import { fingerprint, touchedAccounts, waitForFingerprint } from './fingerprint.js';
+import type { NativeReplication } from './native-replication.js';
+import type { BenchOptions } from './options.js';
+import { query, waitUntil, withClient } from './sql.js';
+
+export interface Services {
+  sourceUrl: string;
+  destUrl: string;
+  brokers: string[];
+  registryUrl: string;
+}
+
+/** A running Ferry pipeline: capture, and a sink unless capture runs alone. */
+export interface Pipeline {
+  label: string;
+  capture: FerryProcess;
+  sink: FerryProcess | null;
+}
+
+/**
+ * Everything one benchmark run shares: the databases, the two Ferry tasks, the native
+ * subscription, and what was measured on the side (peak memory, load average).
+ */
+export class BenchRun {
+  /** Peak RSS in MB per process run, e.g. "full-load capture". */
+  readonly rssMb: Record<string, number> = {};
+  /** 1-minute load average at the end of each phase (the machine is shared). */
+  readonly loadAverage: Record<string, number> = {};
+  private nextMarker = 1;
+  private markerBlocks = 0;
+
+  constructor(
+    readonly options: BenchOptions,
+    readonly services: Services,
+    readonly source: BenchDatabase,
+    readonly dest: { copy: BenchDatabase; native: BenchDatabase; ferry: BenchDatabase },
+    readonly native: NativeReplication,
+    /** capture → Kafka → sink into dest.ferry. */
+    readonly e2e: FerryTask,
+    /** capture alone (its own slot and topics), to time capture without a sink. */
+    readonly alone: FerryTask,
+    readonly profileDir: string | undefined,
+    readonly timeoutMs: number,
+  ) {}
+
+  say(message: string): void {
+    process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+  }
+
+  noteLoad(phase: string): void {
+    this.loadAverage[phase] = Math.round(loadavg()[0]! * 100) / 100;
+  }
+
+  startPipeline(task: FerryTask, label: string, withSink: boolean): Pipeline {
+    const capture = FerryProcess.start(task, 'capture', label, this.profileDir);
+    const sink = withSink ? FerryProcess.start(task, 'sink', label, this.profileDir) : null;
+    return { label, capture, sink };
+  }
+
+  async stopPipeline(pipeline: Pipeline): Promise<void> {
+    const [capture, sink] = await Promise.all([pipeline.capture.stop(), pipeline.sink?.stop()]);
+    this.rssMb[`${pipeline.label} capture`] = Math.round(capture);
+    if (sink !== undefined) this.rssMb[`${pipeline.label} sink`] = Math.round(sink);
+  }
+
+  /** Throws if a process of the pipeline died (its log says why). */
+  checkAlive(pipeline: Pipeline): void {
+    for (const p of [pipeline.capture, pipeline.sink]) {
+      if (p && !p.running) throw new Error(`ferry ${p.command} (${pipeline.label}) exited with ${p.child.exitCode}; see ${p.logFile}`);
+    }
+  }
+
+  async sourceNow(): Promise<Date> {
+    const [row] = await query<{ now: Date }>(this.source.url, 'SELECT clock_timestamp() AS now');
+    return row!.now;
+  }
+
+  /** Inserts a marker row in its own transaction; returns the WAL insert position just before its commit. */
+  async commitMarker(): Promise<string> {
+    const id = this.nextMarker++;
+    return withClient(this.source.url, async (client) => {
+      await client.query('BEGIN');
+      await client.query('INSERT INTO bench_lag (id) VALUES ($1)', [id]);
+      const { rows } = await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+      await client.query('COMMIT');
+      return rows[0]!.lsn;
+    });
+  }
+
+  /** First id of a fresh block for a MarkerWriter (commitMarker's ids stay below 1 000 000). */
+  markerBlock(): number {
+    this.markerBlocks += 1;
+    return this.markerBlocks * 1_000_000;
+  }
+
+  /** Waits until `slot` has confirmed a commit after `lsn`. */
+  async waitSlotPast(slot: string, lsn: string, alive: () => void): Promise<void> {
+    await withClient(this.source.url, (client) =>
+      waitUntil(`slot ${slot} to confirm past ${lsn}`, async () => {
+        alive();
+        const { rows } = await client.query<{ past: boolean }>(
+          'SELECT confirmed_flush_lsn > $1::pg_lsn AS past FROM pg_replication_slots WHERE slot_name = $2',
+          [lsn, slot],
+        );
+        return rows[0]?.past === true;
+      }, this.timeoutMs, 100),
+    );
+  }
+
+  /** Waits until `dest` holds every change pgbench made since `since` (source quiet meanwhile). */
+  async waitInSync(dest: BenchDatabase, since: Date, everyMs = 100): Promise<void> {
+    const aids = await touchedAccounts(this.source.url, since);
+    const want = await fingerprint(this.source.url, aids);
+    await waitForFingerprint(dest.url, want, aids, this.timeoutMs, everyMs);
+  }
+}

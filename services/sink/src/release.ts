@@ -1,0 +1,34 @@
+import type { ResolvedDestination, TaskConfig } from '@ferry/config';
+import type { Logger } from '@ferry/observability';
+import { openClient, quoteIdent } from '@ferry/pg';
+import { SINK_SCHEMA } from './sink-state.js';
+
+/** The replication origins of a task's sink sessions are named `<prefix>_<n>`. */
+export function originPrefix(task: TaskConfig): string {
+  return `ferry_${task.name.replace(/-/g, '_')}`;
+}
+
+/**
+ * `ferry sink --release`: drops the task's replication origins and its offsets and
+ * table bookkeeping on the destination. The copied data stays. Origins are
+ * cluster-wide and limited in number (max_replication_slots), so none may be leaked.
+ */
+export async function releaseSink(task: TaskConfig, destination: ResolvedDestination, group: string, log: Logger): Promise<void> {
+  const client = await openClient(destination.url, { applicationName: 'ferry-sink-release', role: 'destination' });
+  try {
+    const { rows } = await client.query<{ roname: string }>(
+      `SELECT roname FROM pg_replication_origin WHERE roname LIKE $1 || '\\_%'`,
+      [originPrefix(task)],
+    );
+    for (const { roname } of rows) await client.query('SELECT pg_replication_origin_drop($1)', [roname]);
+    const bookkeeping = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${quoteIdent(SINK_SCHEMA)}.sink_offsets`]);
+    if (String(bookkeeping.rows[0].present) === 't' || bookkeeping.rows[0].present === true) {
+      for (const table of ['sink_offsets', 'sink_tables', 'sink_truncates']) {
+        await client.query(`DELETE FROM ${quoteIdent(SINK_SCHEMA)}.${quoteIdent(table)} WHERE consumer_group = $1`, [group]);
+      }
+    }
+    log.info({ origins: rows.length, group }, 'released the sink\'s replication origins and bookkeeping');
+  } finally {
+    await client.end();
+  }
+}
