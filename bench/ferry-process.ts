@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep, waitUntil } from './sql.js';
@@ -23,9 +23,10 @@ export interface TaskSettings {
   brokers: string[];
   registryUrl: string;
   partitions: number;
+  chunkRows: number;
 }
 
-/** A task file with Ferry's defaults except the topic prefix and partition count. */
+/** A task file with Ferry's defaults except the topic prefix, partition count and chunk size. */
 export function writeTaskFile(settings: TaskSettings): FerryTask {
   mkdirSync(settings.dir, { recursive: true });
   const file = join(settings.dir, `${settings.name}.yaml`);
@@ -37,6 +38,7 @@ source: { url: "${settings.sourceUrl}" }
 destination: { url: "${settings.destUrl}" }
 kafka: { brokers: [${settings.brokers.map((b) => `"${b}"`).join(', ')}], topicPrefix: "${prefix}", partitions: ${settings.partitions} }
 schemaRegistry: { url: "${settings.registryUrl}" }
+snapshot: { chunkRows: ${settings.chunkRows} }
 `,
   );
   const snake = settings.name.replace(/-/g, '_');
@@ -45,6 +47,8 @@ schemaRegistry: { url: "${settings.registryUrl}" }
 
 /** One running `ferry capture` or `ferry sink`: a real process, as in production. */
 export class FerryProcess {
+  /** Every process started and not yet exited, so a failed run can stop them before cleaning up. */
+  static readonly live = new Set<FerryProcess>();
   readonly startedAt = Date.now();
   private peakKb = 0;
   private readonly sampler: NodeJS.Timeout;
@@ -56,6 +60,8 @@ export class FerryProcess {
     readonly logFile: string,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    FerryProcess.live.add(this);
+    void this.exited.then(() => FerryProcess.live.delete(this));
     // VmHWM is the process's own peak; sampling keeps the last value if it dies unexpectedly.
     this.sampler = setInterval(() => this.samplePeak(), 1_000);
     this.sampler.unref();
@@ -69,6 +75,10 @@ export class FerryProcess {
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     return new FerryProcess(command, child, logFile);
+  }
+
+  static async stopAll(): Promise<void> {
+    await Promise.all([...FerryProcess.live].map((p) => p.stop(10_000)));
   }
 
   get pid(): number {
@@ -87,6 +97,7 @@ export class FerryProcess {
 
   /** The ISO time of the first log line whose message is `msg`, or undefined. */
   logTime(msg: string): number | undefined {
+    if (!existsSync(this.logFile)) return undefined; // the log stream opens asynchronously
     for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
       if (!line.includes(msg)) continue;
       try {

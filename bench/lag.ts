@@ -11,6 +11,7 @@ export class MarkerWriter {
   private client: pg.Client | undefined;
   private pending: Promise<unknown> = Promise.resolve();
   private busy = false;
+  private failure: Error | undefined;
   firstId = 0;
   lastId = 0;
 
@@ -30,6 +31,7 @@ export class MarkerWriter {
       const id = this.nextId++;
       this.pending = this.client!.query(`INSERT INTO ${MARKER_TABLE} (id) VALUES ($1)`, [id])
         .then(() => (this.lastId = id))
+        .catch((error: unknown) => (this.failure ??= error as Error))
         .finally(() => (this.busy = false));
     }, everyMs);
   }
@@ -39,6 +41,7 @@ export class MarkerWriter {
     clearInterval(this.timer);
     await this.pending;
     await this.client?.end();
+    if (this.failure) throw new Error(`writing lag markers failed: ${this.failure.message}`);
     return this.nextId;
   }
 }
@@ -80,14 +83,17 @@ export class SinkTableSampler {
     this.timer = setInterval(() => void this.sample(), everyMs);
   }
 
+  /** Stops sampling; safe to call more than once. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     while (this.busy) await new Promise((r) => setTimeout(r, 20));
-    await this.client?.end();
+    const client = this.client;
+    this.client = undefined;
+    await client?.end();
   }
 
   private async sample(): Promise<void> {
-    if (this.busy) return;
+    if (this.busy || !this.client) return;
     this.busy = true;
     try {
       const { rows } = await this.client!.query<{ source_table: string; last_commit_ms: string | null; updated_ms: string; now_ms: string }>(

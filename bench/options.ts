@@ -13,6 +13,12 @@ export interface BenchOptions {
   rate: number;
   /** Partitions of each Ferry table topic. */
   partitions: number;
+  /**
+   * Rows per snapshot chunk. Ferry's default (100 000) makes a pgbench_accounts chunk
+   * ~9.5 MB of Avro, which capture sends as one Kafka record batch, over the snapshot
+   * topic's 4 MB max.message.bytes: capture fails. 20 000 (~1.9 MB) stays under it.
+   */
+  chunkRows: number;
   /** Run Ferry's processes under `node --cpu-prof` and summarise the hot functions. */
   profile: boolean;
   /** Leave databases, slots and topics in place (for a look afterwards). */
@@ -33,6 +39,7 @@ COPY pipe: full load, change backlog, live sync (TPS and lag), memory, Kafka byt
   --threads N          pgbench threads (default 2)
   --rate N             target TPS of the lag runs (default 1000)
   --partitions N       partitions of Ferry's table topics (default 6, the task default)
+  --chunk-rows N       Ferry's snapshot.chunkRows (default 20000: see docs/benchmarks.md)
   --profile            run capture and sink with node --cpu-prof; name the hot functions
   --keep               do not drop the databases, slots, subscription and topics
   --results DIR        where latest.json, latest.svg and latest.txt go (default bench/results)
@@ -49,6 +56,7 @@ export function parseOptions(argv: string[], defaultResultsDir: string): BenchOp
       threads: { type: 'string' },
       rate: { type: 'string' },
       partitions: { type: 'string' },
+      'chunk-rows': { type: 'string' },
       profile: { type: 'boolean' },
       keep: { type: 'boolean' },
       results: { type: 'string' },
@@ -67,6 +75,7 @@ export function parseOptions(argv: string[], defaultResultsDir: string): BenchOp
     threads: positive('threads', values.threads, 2),
     rate: positive('rate', values.rate, 1000),
     partitions: positive('partitions', values.partitions, 6),
+    chunkRows: positive('chunk-rows', values['chunk-rows'], 20_000),
     profile: values.profile ?? false,
     keep: values.keep ?? false,
     resultsDir: values.results ?? defaultResultsDir,

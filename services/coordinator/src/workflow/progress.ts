@@ -52,7 +52,7 @@ async function sourceEstimates(client: pg.Client, selection: ObjectSelection): P
   const { rows } = await client.query<{ schema: string; name: string; estimate: string }>(
     `SELECT n.nspname AS schema, c.relname AS name, greatest(c.reltuples, 0)::bigint::text AS estimate
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'ferry') AND n.nspname NOT LIKE 'pg\\_%'
+     WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'ferry') AND n.nspname NOT LIKE 'pg\\_%'
      ORDER BY 1, 2`,
   );
   return new Map(rows.filter((r) => selection.includesTable(r.schema, r.name)).map((r) => [`${r.schema}.${r.name}`, Number(r.estimate)]));
