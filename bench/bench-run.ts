@@ -1,7 +1,8 @@
 import { loadavg } from 'node:os';
-import type { BenchDatabase } from './databases.js';
+import { MARKER_TABLE, type BenchDatabase } from './databases.js';
 import { FerryProcess, type FerryTask } from './ferry-process.js';
 import { fingerprint, touchedAccounts, waitForFingerprint } from './fingerprint.js';
+import { committedEndOffsets } from './kafka-wire.js';
 import type { NativeReplication } from './native-replication.js';
 import type { BenchOptions } from './options.js';
 import { query, waitUntil, withClient } from './sql.js';
@@ -108,6 +109,19 @@ export class BenchRun {
         return rows[0]?.past === true;
       }, this.timeoutMs, 100),
     );
+  }
+
+  /** Committed (read_committed) end offsets of the task's marker topic, summed over partitions. */
+  async markerTopicEnd(task: FerryTask): Promise<number> {
+    return committedEndOffsets(this.services.brokers[0]!, `${task.prefix}.public.${MARKER_TABLE}`, this.options.partitions);
+  }
+
+  /** Waits until a marker committed after `baseline` is in the task's marker topic: capture published up to it. */
+  async waitPublished(task: FerryTask, baseline: number, alive: () => void): Promise<void> {
+    await waitUntil(`capture of ${task.name} to publish the stop marker`, async () => {
+      alive();
+      return (await this.markerTopicEnd(task)) > baseline;
+    }, this.timeoutMs, 100);
   }
 
   /** Waits until `dest` holds every change pgbench made since `since` (source quiet meanwhile). */

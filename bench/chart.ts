@@ -25,7 +25,7 @@ export function renderChart(title: string, subtitle: string, groups: readonly Th
   const leftX = 20;
   const barX = 200;
   const barMax = 230;
-  let y = 70;
+  let y = 84;
   parts.push(text(leftX, y - 14, 'Throughput (longer is better)', 14, 'bold'));
   for (const group of groups) {
     const max = Math.max(...group.bars.map((b) => b.value), 1);
@@ -45,7 +45,7 @@ export function renderChart(title: string, subtitle: string, groups: readonly Th
   const goalX = 530;
   const goalBarX = goalX + 190;
   const goalMax = 180; // width of 150 %
-  y = 70;
+  y = 84;
   parts.push(text(goalX, y - 14, 'Ferry against each goal (100 % = met)', 14, 'bold'));
   const hundred = goalBarX + (goalMax * 100) / 150;
   for (const goal of goals) {
@@ -58,7 +58,7 @@ export function renderChart(title: string, subtitle: string, groups: readonly Th
     parts.push(text(goalX, y + 29, goal.detail, 10, 'normal', '#495057'));
     y += ROW + 16;
   }
-  parts.push(`<line x1="${hundred}" y1="62" x2="${hundred}" y2="${y}" stroke="#212529" stroke-dasharray="4 3"/>`);
+  parts.push(`<line x1="${hundred}" y1="76" x2="${hundred}" y2="${y}" stroke="#212529" stroke-dasharray="4 3"/>`);
   parts.push(text(hundred - 14, y + 14, '100 %', 10));
   const height = Math.max(leftBottom, y + 30) + 10;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans, Arial, sans-serif">

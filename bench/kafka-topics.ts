@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { topicSizesOnDisk } from './kafka-log-dirs.js';
+import { topicSizesOnDisk } from './kafka-wire.js';
 
 export interface TopicBytes {
   total: number;

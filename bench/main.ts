@@ -150,7 +150,7 @@ function ferryTask(name: string, source: BenchDatabase, dest: BenchDatabase): Fe
 }
 
 async function describeMachine(): Promise<Machine> {
-  const version = async (url: string) => String((await query<{ v: string }>(url, 'SHOW server_version'))[0]!.v).split(' ')[0]!;
+  const version = async (url: string) => String((await query<{ v: string }>(url, "SELECT current_setting('server_version') AS v"))[0]!.v).split(' ')[0]!;
   return {
     nproc: cpus().length,
     memoryGb: Math.round(totalmem() / 2 ** 30),

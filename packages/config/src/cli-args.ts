@@ -64,3 +64,8 @@ export function requireConfigPath(args: CommonArgs, command: string): string {
     fix: `run: ferry ${command} -c task.yaml (or set FERRY_TASK_FILE); see docs/task-file.md`,
   });
 }
+
+/** True when `ferry migrate` started this process as one of its services. */
+export function isSupervised(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.FERRY_SUPERVISED === '1';
+}

@@ -3,4 +3,4 @@ export { loadTaskFile, parseTask, type LoadTaskOptions } from './load-task.js';
 export { resolveTask, type TaskConfig, type ResolvedDestination } from './resolve-task.js';
 export { renderTaskReference } from './task-reference.js';
 export { ObjectSelection, patternToRegExp } from './object-selection.js';
-export { parseCommonArgs, requireConfigPath, COMMON_HELP, type CommonArgs } from './cli-args.js';
+export { parseCommonArgs, requireConfigPath, isSupervised, COMMON_HELP, type CommonArgs } from './cli-args.js';

@@ -1,5 +1,5 @@
 // `ferry capture -c task.yaml`: runs the capture service alone.
-import { COMMON_HELP, loadTaskFile, parseCommonArgs, requireConfigPath } from '@ferry/config';
+import { COMMON_HELP, isSupervised, loadTaskFile, parseCommonArgs, requireConfigPath } from '@ferry/config';
 import { SchemaRegistryClient } from '@ferry/avro';
 import { FerryError, retry, serviceRetryOptions } from '@ferry/core';
 import { createKafka } from '@ferry/kafka';
@@ -28,6 +28,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log.info({ signal }, 'stopping: committing what is complete, then closing');
     controller.abort();
   });
+}
+// Under `ferry migrate`, a service stops with its supervisor, even one killed with -9.
+if (isSupervised()) {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !controller.signal.aborted) {
+      log.warn('the supervising `ferry migrate` is gone; stopping');
+      controller.abort();
+    }
+  }, 1_000).unref();
 }
 
 try {

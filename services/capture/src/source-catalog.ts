@@ -16,7 +16,8 @@ export async function describeSourceTables(client: pg.ClientBase, selection: Obj
       schema: t.schema,
       name: t.name,
       info: t,
-      columns: t.columns.map((c) => ({
+      // Generated columns are computed by the destination and never in the WAL stream.
+      columns: t.columns.filter((c) => c.generated === null).map((c) => ({
         name: c.name,
         typeName: c.type,
         typeOid: c.typeOid,

@@ -1,5 +1,5 @@
 // `ferry sink -c task.yaml [--destination NAME]`: runs one sink alone (start several to scale out).
-import { COMMON_HELP, loadTaskFile, parseCommonArgs, requireConfigPath } from '@ferry/config';
+import { COMMON_HELP, isSupervised, loadTaskFile, parseCommonArgs, requireConfigPath } from '@ferry/config';
 import { ConfigError, FerryError, retry, serviceRetryOptions } from '@ferry/core';
 import { createKafka } from '@ferry/kafka';
 import { createRootLogger } from '@ferry/observability';
@@ -36,6 +36,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log.info({ signal }, 'stopping after the batch in flight');
     controller.abort();
   });
+}
+// Under `ferry migrate`, a service stops with its supervisor, even one killed with -9.
+if (isSupervised()) {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !controller.signal.aborted) {
+      log.warn('the supervising `ferry migrate` is gone; stopping');
+      controller.abort();
+    }
+  }, 1_000).unref();
 }
 
 try {
