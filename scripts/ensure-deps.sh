@@ -8,5 +8,8 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "== installing npm dependencies"
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: the registry here does not serve every platform's optional packages
+  # (e.g. rollup's android builds), so no lock file can list them all and `npm ci`
+  # refuses it. `npm install` follows the lock file and skips optional packages it cannot get.
+  npm install --no-audit --no-fund
 fi
