@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTempDatabase, type TempDatabase } from '../support/databases.js';
+import { query, releaseTask, startFerry, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
+import { serviceUrlsFromEnv } from '../support/services.js';
+
+// One capture, many sinks: two sink processes sharing one destination's partitions,
+// a second destination fed by its own consumer group, and a replay into an empty one.
+const urls = serviceUrlsFromEnv();
+const TABLE = 'CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL, owner text)';
+
+describe('one stream, several sinks', () => {
+  let source: TempDatabase;
+  const dests: TempDatabase[] = [];
+  let task: TestTask;
+  const running: RunningService[] = [];
+
+  beforeAll(async () => {
+    source = await createTempDatabase(urls.sourcePgUrl, 'fan_src');
+    for (let i = 0; i < 3; i++) {
+      const dest = await createTempDatabase(urls.destPgUrl, `fan_dst${i + 1}`);
+      await query(dest.url, TABLE);
+      dests.push(dest);
+    }
+    await query(source.url, TABLE);
+    await query(source.url, `INSERT INTO accounts SELECT g, 1000, 'owner ' || g FROM generate_series(1, 20000) g`);
+    task = writeTask(urls, source.url, dests.map((d) => d.url));
+  });
+
+  afterAll(async () => {
+    await Promise.all(running.map((s) => s.kill('SIGKILL')));
+    if (task) await releaseTask(task, ['d1', 'd2', 'd3']);
+    await source?.drop();
+    for (const d of dests) await d.drop();
+  });
+
+  it('keeps two destinations equal to the source, the first fed by two sink processes', async () => {
+    running.push(
+      startFerry(task, 'capture'),
+      startFerry(task, 'sink', ['--destination', 'd1', '--concurrency', '2']),
+      startFerry(task, 'sink', ['--destination', 'd1', '--concurrency', '2']),
+      startFerry(task, 'sink', ['--destination', 'd2']),
+    );
+    // Transfers between accounts: the total stays constant, any lost or doubled update shows.
+    for (let n = 0; n < 300; n++) {
+      const from = 1 + ((n * 7919) % 20000);
+      const to = 1 + ((n * 104729) % 20000);
+      await query(source.url, `BEGIN; UPDATE accounts SET balance = balance - 5 WHERE id = ${from}; UPDATE accounts SET balance = balance + 5 WHERE id = ${to}; COMMIT`);
+    }
+    await query(source.url, `DELETE FROM accounts WHERE id % 1000 = 0; INSERT INTO accounts VALUES (50000, 0, 'new')`);
+    const want = await tableDigest(source.url, 'accounts', 'id');
+    for (const dest of dests.slice(0, 2)) {
+      await waitFor('destination to match', async () => (await tableDigest(dest.url, 'accounts', 'id')).digest === want.digest, 90_000, 500);
+      expect(await tableDigest(dest.url, 'accounts', 'id')).toEqual(want);
+    }
+    const [sum] = await query<{ total: string }>(dests[0]!.url, 'SELECT sum(balance)::text AS total FROM accounts');
+    const [sourceSum] = await query<{ total: string }>(source.url, 'SELECT sum(balance)::text AS total FROM accounts');
+    expect(sum!.total).toBe(sourceSum!.total);
+  });
+
+  it('rebuilds an empty destination by replaying the topics with a new consumer group', async () => {
+    running.push(startFerry(task, 'sink', ['--destination', 'd3', '--group', `replay-${task.name}`]));
+    const want = await tableDigest(source.url, 'accounts', 'id');
+    await waitFor('the replay to match', async () => (await tableDigest(dests[2]!.url, 'accounts', 'id')).digest === want.digest, 90_000, 500);
+    expect(await tableDigest(dests[2]!.url, 'accounts', 'id')).toEqual(want);
+  });
+});
