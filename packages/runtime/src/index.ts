@@ -1,0 +1,1 @@
+export { serviceMain, type ServiceContext, type ServiceMainOptions } from './service-main.js';
