@@ -70,7 +70,8 @@ export class FerryProcess {
   static start(task: FerryTask, command: 'capture' | 'sink', label: string, profileDir?: string): FerryProcess {
     const logFile = join(task.dir, `${label}-${command}.log`);
     const log = createWriteStream(logFile);
-    const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${label}-${command}-${Date.now()}.cpuprofile`] : [];
+    // One folder per process: node writes one profile per thread (tsx's loader runs in a worker).
+    const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${label}-${command}`)}`] : [];
     const child = spawn(process.execPath, [...nodeFlags, FERRY_BIN, command, '-c', task.file], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import { deleteTaskStreams } from './kafka-topics.js';
 import { measureLiveSync } from './live-sync.js';
 import { NativeReplication } from './native-replication.js';
 import { parseOptions } from './options.js';
-import { formatProfile, summarizeProfile } from './profile-summary.js';
+import { formatProfile, summarizeProfileDir } from './profile-summary.js';
 import { chartFor, formatTable, goalsMet, summarize, type Machine, type RawResults } from './report.js';
 import { query } from './sql.js';
 
@@ -88,9 +88,7 @@ async function main(): Promise<void> {
   const backlog = await measureBacklog(run);
   const live = await measureLiveSync(run);
 
-  const profiles = profileDir && existsSync(profileDir)
-    ? readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort().map((f) => summarizeProfile(join(profileDir, f)))
-    : [];
+  const profiles = profileDir && existsSync(profileDir) ? summarizeProfileDir(profileDir) : [];
   const raw: RawResults = {
     machine,
     options,

@@ -74,6 +74,11 @@ snapshot: { parallelism: 0 }
     expect(task.phases).toEqual(['schema', 'full']);
   });
 
+  it('accepts [incremental] alone (a backflow task) but no other gap in the phases', () => {
+    expect(parseTask(minimal, { env: { SRC_PASSWORD: 'x' }, overrides: { phases: '["incremental"]' } }).phases).toEqual(['incremental']);
+    expect(problemsOf(`${minimal}phases: [full, incremental]\n`)).toEqual([expect.stringMatching(/^phases \(line \d+\): phases must be a prefix/)]);
+  });
+
   it('keeps the password out of the error message', () => {
     try {
       parseTask(minimal.replace('name: shop-upgrade', 'name: BAD'), { env: { SRC_PASSWORD: 'topsecret' } });

@@ -52,6 +52,21 @@ export function parseTask(text: string, options: LoadTaskOptions & { sourceName?
   return resolveTask(result.data as ParsedTask);
 }
 
+/**
+ * The task file as written, with `--set` overrides applied but `${VAR}` references left
+ * as they are: for deriving another task file (backflow) without writing secrets to disk.
+ */
+export function readTaskDocument(path: string, overrides: Record<string, string> = {}): Record<string, unknown> {
+  const text = readFileSync(path, 'utf8');
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const raw: unknown = doc.toJS();
+  if (doc.errors.length > 0 || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`task file ${path} is not a YAML mapping`, [], { fix: 'load it with ferry precheck to see every problem' });
+  }
+  for (const [key, value] of Object.entries(overrides)) setPath(raw as Record<string, unknown>, key, parseOverride(value));
+  return raw as Record<string, unknown>;
+}
+
 function invalid(sourceName: string, problems: ConfigProblem[]): ConfigError {
   const list = problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n');
   return new ConfigError(`${sourceName} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${list}`, problems, {

@@ -61,10 +61,13 @@ const phases = z
   .array(z.enum(phaseNames))
   .min(1)
   .default(['schema', 'full', 'incremental'])
-  .refine((list) => list.every((phase, i) => phase === phaseNames[i]), {
-    message: 'phases must be a prefix of [schema, full, incremental], e.g. [schema, full]',
+  // [incremental] alone streams from a slot created now, without a copy: backflow after cutover.
+  .refine((list) => list.every((phase, i) => phase === phaseNames[i]) || (list.length === 1 && list[0] === 'incremental'), {
+    message: 'phases must be a prefix of [schema, full, incremental], e.g. [schema, full], or [incremental] alone',
   })
-  .describe('Which phases run, in order: any prefix of [schema, full, incremental].');
+  .describe(
+    'Which phases run, in order: any prefix of [schema, full, incremental], or [incremental] alone (changes from now on, no copy: what a backflow task uses).',
+  );
 
 const objectPattern = z
   .string()

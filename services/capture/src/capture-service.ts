@@ -13,7 +13,15 @@ import { RecordEncoder, type SchemaRegistrar } from './dispatch/record-encoder.j
 import { SnapshotProgress } from './snapshot/snapshot-progress.js';
 import { SnapshotSource } from './snapshot/snapshot-source.js';
 import { describeSourceTables } from './source-catalog.js';
-import { FERRY_SCHEMA, HEARTBEAT_TABLE, prepareSource, slotExists, startHeartbeat } from './source-setup.js';
+import {
+  allowWritesThroughFence,
+  CUTOVER_MARKER_TABLE,
+  FERRY_SCHEMA,
+  HEARTBEAT_TABLE,
+  prepareSource,
+  slotExists,
+  startHeartbeat,
+} from './source-setup.js';
 import { StreamingSource } from './streaming/streaming-source.js';
 import { createThrottle } from './throttle.js';
 
@@ -49,6 +57,7 @@ export class CaptureService {
     const stopHeartbeat: (() => void)[] = [];
     const offsets = new StateTopic(kafka, topics.offsets);
     try {
+      await allowWritesThroughFence(client);
       const serverMajor = Math.floor(Number((await client.query('SHOW server_version_num')).rows[0].server_version_num) / 10_000);
       const database = String((await client.query('SELECT current_database() AS db')).rows[0].db);
       const descriptions = await describeSourceTables(client, selection);
@@ -162,7 +171,12 @@ export class CaptureService {
             database,
             partitions: task.kafka.partitions,
             heartbeatTable: `${FERRY_SCHEMA}.${HEARTBEAT_TABLE}`,
+            markerTable: `${FERRY_SCHEMA}.${CUTOVER_MARKER_TABLE}`,
+            task: task.name,
             streamFrom,
+            // Every Ferry sink tags its writes with an origin named ferry_<task>_<n>: a forward
+            // sink's writes are not sent back by a backflow capture, nor a backflow sink's
+            // writes sent forward again, so nothing echoes between the two databases.
             skipOrigins: (name) => name.startsWith('ferry'),
             maxBatchMs: 200,
             maxBatchRecords: 20_000,

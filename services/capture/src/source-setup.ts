@@ -3,14 +3,21 @@ import { quoteIdent, quoteQualified } from '@ferry/pg';
 import type pg from 'pg';
 import type { CapturedTable } from './captured-table.js';
 
-/** Ferry's own schema on the source: the heartbeat table lives here. */
+/** Ferry's own schema on the source: the heartbeat and cutover marker tables live here. */
 export const FERRY_SCHEMA = 'ferry';
 export const HEARTBEAT_TABLE = 'heartbeat';
+/**
+ * `ferry cutover` inserts a row here once application writes are fenced. The row travels
+ * through the slot in WAL order like any change, so capture turns it into a control record
+ * on the heartbeat topic right after every change committed before it.
+ */
+export const CUTOVER_MARKER_TABLE = 'cutover_markers';
 
 /**
  * The source-side objects capture needs: the heartbeat table (its writes keep the
- * slot moving when selected tables are idle, and time lag), replica identity FULL
- * on tables without a key, and the publication listing exactly the selected tables.
+ * slot moving when selected tables are idle, and time lag), the cutover marker table,
+ * replica identity FULL on tables without a key, and the publication listing exactly
+ * the selected tables plus those two.
  */
 export async function prepareSource(
   client: pg.Client,
@@ -21,6 +28,10 @@ export async function prepareSource(
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(FERRY_SCHEMA)}`);
   await client.query(
     `CREATE TABLE IF NOT EXISTS ${quoteQualified(FERRY_SCHEMA, HEARTBEAT_TABLE)} (task text PRIMARY KEY, ts timestamptz NOT NULL)`,
+  );
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${quoteQualified(FERRY_SCHEMA, CUTOVER_MARKER_TABLE)} (
+       task text NOT NULL, id text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (task, id))`,
   );
   for (const table of tables) {
     if (table.keyColumns.length === 0 && table.description.replicaIdentity !== 'full') {
@@ -35,6 +46,7 @@ export async function prepareSource(
       return `TABLE ${quoteQualified(t.id)}${filter}`;
     }),
     `TABLE ${quoteQualified(FERRY_SCHEMA, HEARTBEAT_TABLE)}`,
+    `TABLE ${quoteQualified(FERRY_SCHEMA, CUTOVER_MARKER_TABLE)}`,
   ];
   // PostgreSQL before 15 writes "FOR TABLE a, b"; 15+ accepts "TABLE a, TABLE b" and row filters.
   const list = settings.serverMajor >= 15 ? members.join(', ') : `TABLE ${members.map((m) => m.replace(/^TABLE /, '')).join(', ')}`;
@@ -56,7 +68,7 @@ export async function slotExists(client: pg.Client, slot: string): Promise<{ exi
   return { exists: row !== undefined, confirmedFlush: row?.confirmed_flush_lsn ?? null, active: row?.active ?? false };
 }
 
-/** Drops the slot, the publication and this task's heartbeat row: nothing Ferry made is left behind. */
+/** Drops the slot, the publication and this task's heartbeat and marker rows: nothing Ferry made is left behind. */
 export async function releaseSource(client: pg.Client, settings: { slot: string; publication: string; task: string }): Promise<void> {
   await client.query(
     `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`,
@@ -64,10 +76,18 @@ export async function releaseSource(client: pg.Client, settings: { slot: string;
   );
   await client.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [settings.slot]);
   await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(settings.publication)}`);
-  const heartbeat = await client.query(`SELECT to_regclass($1) AS t`, [`${quoteIdent(FERRY_SCHEMA)}.${quoteIdent(HEARTBEAT_TABLE)}`]);
-  if (heartbeat.rows[0]?.t) {
-    await client.query(`DELETE FROM ${quoteQualified(FERRY_SCHEMA, HEARTBEAT_TABLE)} WHERE task = $1`, [settings.task]);
+  for (const table of [HEARTBEAT_TABLE, CUTOVER_MARKER_TABLE]) {
+    const exists = await client.query(`SELECT to_regclass($1) AS t`, [`${quoteIdent(FERRY_SCHEMA)}.${quoteIdent(table)}`]);
+    if (exists.rows[0]?.t) await client.query(`DELETE FROM ${quoteQualified(FERRY_SCHEMA, table)} WHERE task = $1`, [settings.task]);
   }
+}
+
+/**
+ * Ferry's own source sessions write through a read-only fence (`ferry cutover --fence
+ * read-only` makes the database default to read-only transactions for everyone else).
+ */
+export async function allowWritesThroughFence(client: pg.ClientBase): Promise<void> {
+  await client.query('SET default_transaction_read_only = off');
 }
 
 /** Writes the heartbeat row every `intervalMs`; returns a stop function. */

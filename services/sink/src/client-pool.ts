@@ -99,6 +99,9 @@ async function prepareSession(client: pg.Client, originPrefix: string): Promise<
     });
   }
   await client.query('SET synchronous_commit = off');
+  // A backflow sink writes into the old source, which `ferry cutover --fence read-only` left
+  // defaulting to read-only transactions for everyone but Ferry.
+  await client.query('SET default_transaction_read_only = off');
   let lastError: unknown;
   for (let n = 0; n < MAX_ORIGINS; n++) {
     const origin = `${originPrefix}_${n}`;

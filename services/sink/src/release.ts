@@ -16,16 +16,18 @@ export function originPrefix(task: TaskConfig): string {
 export async function releaseSink(task: TaskConfig, destination: ResolvedDestination, group: string, log: Logger): Promise<void> {
   const client = await openClient(destination.url, { applicationName: 'ferry-sink-release', role: 'destination' });
   try {
+    // The old source of a backflow may be fenced read-only by `ferry cutover`; Ferry writes through it.
+    await client.query('SET default_transaction_read_only = off');
     const { rows } = await client.query<{ roname: string }>(
       `SELECT roname FROM pg_replication_origin WHERE roname LIKE $1 || '\\_%'`,
       [originPrefix(task)],
     );
     for (const { roname } of rows) await client.query('SELECT pg_replication_origin_drop($1)', [roname]);
-    const bookkeeping = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${quoteIdent(SINK_SCHEMA)}.sink_offsets`]);
-    if (String(bookkeeping.rows[0].present) === 't' || bookkeeping.rows[0].present === true) {
-      for (const table of ['sink_offsets', 'sink_tables', 'sink_truncates']) {
-        await client.query(`DELETE FROM ${quoteIdent(SINK_SCHEMA)}.${quoteIdent(table)} WHERE consumer_group = $1`, [group]);
-      }
+    // sink_markers arrived later than the others: a destination written by an older sink lacks it.
+    for (const table of ['sink_offsets', 'sink_tables', 'sink_truncates', 'sink_markers']) {
+      const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${quoteIdent(SINK_SCHEMA)}.${quoteIdent(table)}`]);
+      if (String(exists.rows[0].present) !== 't' && exists.rows[0].present !== true) continue;
+      await client.query(`DELETE FROM ${quoteIdent(SINK_SCHEMA)}.${quoteIdent(table)} WHERE consumer_group = $1`, [group]);
     }
     log.info({ origins: rows.length, group }, 'released the sink\'s replication origins and bookkeeping');
   } finally {

@@ -3,14 +3,17 @@ import { ObjectSelection, type ResolvedDestination, type TaskConfig } from '@fer
 import { FerryError, toError } from '@ferry/core';
 import { topicNames } from '@ferry/kafka';
 import type { Logger } from '@ferry/observability';
-import { openClient } from '@ferry/pg';
+import { classifyPgError, openClient } from '@ferry/pg';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { BatchApplier, type SinkMessage } from './apply/batch-applier.js';
 import { SinkClientPool } from './client-pool.js';
 import { originPrefix } from './release.js';
 import { EventDecoder } from './event-decoder.js';
 import { SinkMetrics } from './sink-metrics.js';
-import { ensureSinkState, readPartitionOffsets, snapshotCompleteTables } from './sink-state.js';
+import { ensureSinkState, readPartitionOffsets, skipFilteredRecords, snapshotCompleteTables } from './sink-state.js';
+
+/** Header that turns a heartbeat record into a cutover marker (written by capture; see docs/architecture.md). */
+const CUTOVER_MARKER_HEADER = 'ferry-cutover-marker';
 
 export interface SinkDependencies {
   task: TaskConfig;
@@ -60,6 +63,8 @@ export class SinkService {
     const setup = await openClient(destination.url, { applicationName: 'ferry-sink-setup', role: 'destination' });
     let storedOffsets: Map<string, bigint>;
     try {
+      // The old source of a backflow may be fenced read-only by `ferry cutover`; Ferry writes through it.
+      await setup.query('SET default_transaction_read_only = off');
       await ensureSinkState(setup);
       storedOffsets = await readPartitionOffsets(setup, this.groupId);
       this.snapshotDone = await snapshotCompleteTables(setup, this.groupId);
@@ -78,6 +83,9 @@ export class SinkService {
       // A sink killed without leaving the group holds its partitions until this expires.
       sessionTimeout: 10_000,
       heartbeatInterval: 3_000,
+      // One retry policy for the whole sink: a failure ends this run, and the caller
+      // reruns it within the task's retry windows (or stops with the error).
+      retry: { restartOnFailure: async () => false },
     });
     this.consumer = consumer;
     await consumer.connect();
@@ -93,12 +101,30 @@ export class SinkService {
       }
     });
 
+    // A fetch holding only transaction markers or aborted records never reaches eachBatch;
+    // record that the partition is past them, so its stored offset can reach the end offset.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize !== 0 || payload.firstOffset === null || signal.aborted) return;
+      const { topic, partition } = payload;
+      const first = BigInt(payload.firstOffset);
+      const last = BigInt(payload.lastOffset);
+      void pool
+        .use((client) => skipFilteredRecords(client, this.groupId, topic, partition, first, last))
+        .then((moved) => {
+          const key = `${topic}:${partition}`;
+          if (moved && (storedOffsets.get(key) ?? 0n) <= last) storedOffsets.set(key, last + 1n);
+        })
+        .catch((error: unknown) => this.log.debug({ err: error, topic, partition }, 'could not record skipped transaction markers; the next batch will'));
+    });
+
     const snapshotTopics = new Set(subscribed.filter((t) => t.startsWith(`${task.kafka.topicPrefix}.snapshot.`)));
     let failure: Error | undefined;
     const stopped = new Promise<void>((resolve) => {
       signal.addEventListener('abort', () => resolve(), { once: true });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
-        failure = payload.error;
+        // kafkajs wraps what eachBatch threw; keep ours, which names topic, partition and offset.
+        const cause = (payload.error as Error & { cause?: unknown }).cause;
+        failure = cause instanceof FerryError ? cause : payload.error;
         if (!payload.restart) resolve();
       });
     });
@@ -137,7 +163,9 @@ export class SinkService {
       if (m.value === null) messages.push({ offset, kind: 'skip' });
       else if (topic === this.heartbeatTopic) {
         const beat = await decoder.heartbeat(m.value);
-        messages.push({ offset, kind: 'heartbeat', lsn: beat.lsn ?? '0/0', commitMs: Number(beat.tsMs) });
+        const marker = m.headers?.[CUTOVER_MARKER_HEADER];
+        if (marker !== undefined) messages.push({ offset, kind: 'marker', id: String(Array.isArray(marker) ? marker[0] : marker), lsn: beat.lsn ?? '0/0' });
+        else messages.push({ offset, kind: 'heartbeat', lsn: beat.lsn ?? '0/0', commitMs: Number(beat.tsMs) });
       } else if (isSnapshot) messages.push({ offset, kind: 'chunk', chunk: await decoder.chunk(m.value) });
       else messages.push({ offset, kind: 'change', change: await decoder.change(m.value) });
     }
@@ -151,7 +179,8 @@ export class SinkService {
     }
     const partitions = await this.partitionsOf(topic);
     const started = Date.now();
-    const outcome = await pool.use((client) => applier.apply(client, topic, partition, partitions, messages));
+    const endOffset = BigInt(batch.lastOffset()) + 1n;
+    const outcome = await pool.use((client) => applier.apply(client, topic, partition, partitions, messages, endOffset));
     storedOffsets.set(`${topic}:${partition}`, outcome.nextOffset);
     this.metrics.batchApplied(outcome.applied, Date.now() - started, outcome.lastCommitMs);
     if (outcome.nextOffset > BigInt(batch.messages[0]!.offset)) resolveOffset((outcome.nextOffset - 1n).toString());
@@ -211,7 +240,8 @@ export class SinkService {
   }
 
   private describe(error: unknown, topic: string, partition: number, offset: string | undefined): Error {
-    const cause = toError(error);
+    // A database error keeps its meaning: constraint and data errors are permanent, lost connections retriable.
+    const cause = isDatabaseError(error) ? classifyPgError(error, { role: 'destination' }) : toError(error);
     if (cause instanceof FerryError) {
       Object.assign(cause.context, { topic, partition, offset });
       return cause;
@@ -227,4 +257,8 @@ export class SinkService {
 
 export function defaultGroupId(task: TaskConfig, destination: ResolvedDestination): string {
   return `ferry-${task.name}-${destination.name}`;
+}
+
+function isDatabaseError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'severity' in error && typeof (error as { code?: unknown }).code === 'string';
 }

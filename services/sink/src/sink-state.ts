@@ -29,6 +29,12 @@ export async function ensureSinkState(client: pg.ClientBase): Promise<void> {
       consumer_group text NOT NULL, source_table text NOT NULL, lsn text NOT NULL,
       arrived int[] NOT NULL DEFAULT '{}', done boolean NOT NULL DEFAULT false,
       PRIMARY KEY (consumer_group, source_table, lsn))`);
+    // Cutover markers this sink received in stream order; `ferry cutover` sets drained_at
+    // once every table partition is applied past the marker.
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.sink_markers (
+      consumer_group text NOT NULL, marker text NOT NULL, lsn text NOT NULL,
+      received_at timestamptz NOT NULL DEFAULT now(), drained_at timestamptz,
+      PRIMARY KEY (consumer_group, marker))`);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -57,6 +63,29 @@ export async function storePartitionOffset(client: pg.ClientBase, group: string,
   await client.query(
     `UPDATE ${quoteIdent(SINK_SCHEMA)}.sink_offsets SET next_offset = $4, updated_at = now() WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
     [group, topic, partition, nextOffset.toString()],
+  );
+}
+
+/**
+ * Records that records [first, last] of a partition hold nothing to apply (transaction
+ * markers, aborted writes), when the stored offset lies inside that range. The destination's
+ * offsets then reach the partition's end offset, which is how `ferry cutover` tells that a
+ * partition is fully applied. Returns true when the stored offset moved.
+ */
+export async function skipFilteredRecords(client: pg.ClientBase, group: string, topic: string, partition: number, first: bigint, last: bigint): Promise<boolean> {
+  const result = await client.query(
+    `UPDATE ${quoteIdent(SINK_SCHEMA)}.sink_offsets SET next_offset = $5 + 1, updated_at = now()
+     WHERE consumer_group = $1 AND topic = $2 AND partition = $3 AND next_offset BETWEEN $4 AND $5`,
+    [group, topic, partition, first.toString(), last.toString()],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** Inside the apply transaction of the heartbeat partition: a cutover marker has arrived. */
+export async function recordMarker(client: pg.ClientBase, group: string, marker: string, lsn: string): Promise<void> {
+  await client.query(
+    `INSERT INTO ${quoteIdent(SINK_SCHEMA)}.sink_markers (consumer_group, marker, lsn) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    [group, marker, lsn],
   );
 }
 

@@ -15,6 +15,9 @@ import type { CapturedTable } from '../captured-table.js';
 import type { KeyedEvent } from '../streaming/change-events.js';
 import type { OutgoingRecord } from './kafka-dispatcher.js';
 
+/** Header that turns a heartbeat record into a cutover marker; sinks read the same name. */
+export const CUTOVER_MARKER_HEADER = 'ferry-cutover-marker';
+
 /** Registers a schema under a subject and returns its id (cached by the implementation). */
 export interface SchemaRegistrar {
   register(subject: string, schema: AvroRecordSchema): Promise<number>;
@@ -84,6 +87,15 @@ export class RecordEncoder {
   heartbeat(beat: Heartbeat): OutgoingRecord {
     const ids = this.heartbeatIds!;
     return { topic: this.topics.heartbeat, key: Buffer.from(beat.db), value: encodeWireFormat(ids.id, ids.type.toBuffer(beat)), partition: 0 };
+  }
+
+  /**
+   * A cutover marker: a heartbeat record (commit LSN and time of the marker row) under its own
+   * key, so compaction keeps it beside the heartbeats, and tagged with the marker id in the
+   * `ferry-cutover-marker` header (the contract in docs/architecture.md).
+   */
+  cutoverMarker(beat: Heartbeat, id: string): OutgoingRecord {
+    return { ...this.heartbeat(beat), key: Buffer.from(`${beat.db}/cutover/${id}`), headers: { [CUTOVER_MARKER_HEADER]: id } };
   }
 
   private idsOf(table: CapturedTable): TableIds {

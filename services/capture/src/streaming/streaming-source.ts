@@ -22,6 +22,10 @@ export interface StreamingSourceSettings {
   partitions: number;
   /** Source table "ferry.heartbeat": its changes become heartbeat events, not table events. */
   heartbeatTable: string;
+  /** Source table "ferry.cutover_markers": this task's inserted rows become cutover marker records. */
+  markerTable: string;
+  /** The task's name: marker rows of other tasks sharing the source are not ours. */
+  task: string;
   /** Per table: changes committed before this LSN are already in its (re-taken) snapshot. */
   streamFrom: ReadonlyMap<string, Lsn>;
   /** Replication origins whose changes are skipped (Ferry's own writes, in backflow). */
@@ -126,6 +130,10 @@ export class StreamingSource {
       this.metrics.heartbeat(pgMicrosToEpochMs(tx.commitTsMicros));
       return;
     }
+    if (key === this.settings.markerTable) {
+      await this.onCutoverMarker(tx, change);
+      return;
+    }
     const table = this.tables.get(key);
     if (!table || !table.operations.has(change.op)) return;
     const from = this.settings.streamFrom.get(key);
@@ -135,6 +143,19 @@ export class StreamingSource {
       await this.dispatcher.add(this.encoder.change(table, event));
       if (event.value) this.count(tx, table);
     }
+  }
+
+  /**
+   * A cutover marker goes to the heartbeat topic inside the same Kafka transaction stream
+   * as the changes, after every change committed before it: once a consumer reading
+   * committed data sees it, Kafka holds everything the source committed before the marker.
+   */
+  private async onCutoverMarker(tx: OpenTransaction, change: ReturnType<RelationCache['rowChange']>): Promise<void> {
+    const id = change.after?.id;
+    if (change.op !== 'insert' || change.after?.task !== this.settings.task || typeof id !== 'string') return;
+    const commitMs = pgMicrosToEpochMs(tx.commitTsMicros);
+    await this.dispatcher.add(this.encoder.cutoverMarker({ db: this.settings.database, lsn: tx.lsn.toString(), tsMs: BigInt(commitMs) }, id));
+    this.log.info({ marker: id, lsn: tx.lsn.toString() }, 'cutover marker captured');
   }
 
   private async onTruncate(tx: OpenTransaction, message: TruncateMessage): Promise<void> {

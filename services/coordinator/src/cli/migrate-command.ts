@@ -63,7 +63,8 @@ export async function runMigrate(argv: string[], options: { embedded: boolean })
     } else {
       state.done.preData = true;
     }
-    if (!task.phases.includes('full')) {
+    const copies = task.phases.includes('full');
+    if (!copies && !task.phases.includes('incremental')) {
       await finishSchema(task, state, store, log);
       await store.enter(state, 'done');
       return 0;
@@ -75,7 +76,14 @@ export async function runMigrate(argv: string[], options: { embedded: boolean })
         supervisor.start({ name: `sink:${destination.name}`, args: ['sink', ...common, '--destination', destination.name] });
       }
     }
-    if (!state.done.full) await store.enter(state, 'full');
+    if (!copies) {
+      // [incremental] alone (a backflow task): no copy to wait for, sync starts with the slot.
+      state.done.full = true;
+      await finishSchema(task, state, store, log);
+      await store.enter(state, 'incremental');
+    } else if (!state.done.full) {
+      await store.enter(state, 'full');
+    }
     return await watch(task, state, store, log, controller.signal);
   } finally {
     process.off('SIGINT', onSignal);

@@ -17,12 +17,22 @@ export interface PipelineProgress {
   lagSeconds: number | null;
   /** When the destination last saw a heartbeat (ms since epoch). */
   lastHeartbeatAppliedMs: number | null;
+  /**
+   * Seconds since the destination applied its newest heartbeat, by the destination's clock.
+   * It grows while the sink (or capture) stands still, when `lagSeconds` keeps its last value.
+   */
+  heartbeatAgeSeconds: number | null;
+}
+
+/** The consumer group a destination's sinks use by default (the sink's defaultGroupId). */
+export function sinkGroupId(task: Pick<TaskConfig, 'name'>, destination: { name: string }): string {
+  return `ferry-${task.name}-${destination.name}`;
 }
 
 /** Reads where a migration stands from the source (slot) and one destination (sink bookkeeping). */
 export async function readProgress(task: TaskConfig, destinationIndex = 0): Promise<PipelineProgress> {
   const destination = task.destinations[destinationIndex]!;
-  const group = `ferry-${task.name}-${destination.name}`;
+  const group = sinkGroupId(task, destination);
   const selection = new ObjectSelection(task.objects);
   const source = await openClient(task.source.url, { applicationName: 'ferry-status', role: 'source' });
   const dest = await openClient(destination.url, { applicationName: 'ferry-status', role: 'destination' });
@@ -42,7 +52,8 @@ export async function readProgress(task: TaskConfig, destinationIndex = 0): Prom
     });
     const beat = applied.get('_heartbeat');
     const lagSeconds = beat?.last_commit_ms ? Math.max(0, (Number(beat.applied_ms) - Number(beat.last_commit_ms)) / 1000) : null;
-    return { tables, slot, lagSeconds, lastHeartbeatAppliedMs: beat ? Number(beat.applied_ms) : null };
+    const heartbeatAgeSeconds = beat ? Math.max(0, (Number(beat.now_ms) - Number(beat.applied_ms)) / 1000) : null;
+    return { tables, slot, lagSeconds, lastHeartbeatAppliedMs: beat ? Number(beat.applied_ms) : null, heartbeatAgeSeconds };
   } finally {
     await Promise.allSettled([source.end(), dest.end()]);
   }
@@ -77,6 +88,7 @@ interface SinkTableRow {
   last_lsn: string | null;
   last_commit_ms: string | null;
   applied_ms: string;
+  now_ms: string;
 }
 
 async function sinkTables(client: pg.Client, group: string): Promise<Map<string, SinkTableRow>> {
@@ -84,7 +96,8 @@ async function sinkTables(client: pg.Client, group: string): Promise<Map<string,
   if (String(exists.rows[0].ok) !== 'true' && exists.rows[0].ok !== 't') return new Map();
   const { rows } = await client.query<SinkTableRow>(
     `SELECT source_table, snapshot_rows::text, snapshot_complete::text, last_lsn, last_commit_ms::text,
-            (extract(epoch FROM updated_at) * 1000)::bigint::text AS applied_ms
+            (extract(epoch FROM updated_at) * 1000)::bigint::text AS applied_ms,
+            (extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS now_ms
      FROM ferry.sink_tables WHERE consumer_group = $1`,
     [group],
   );

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '@ferry/observability';
 
 /** The `ferry` entry point: services start as their own processes, never as imports. */
-const FERRY_BIN = fileURLToPath(new URL('../../../../bin/ferry.mjs', import.meta.url));
+export const FERRY_BIN = fileURLToPath(new URL('../../../../bin/ferry.mjs', import.meta.url));
 
 export interface ServiceSpec {
   name: string;

@@ -1,7 +1,8 @@
 import { StateTopic, topicNames, ensureTopics } from '@ferry/kafka';
 import type { Kafka } from 'kafkajs';
+import type { CutoverRecord } from '../cutover/cutover-record.js';
 
-export type TaskPhase = 'new' | 'precheck' | 'schema' | 'full' | 'post-data' | 'incremental' | 'done' | 'failed';
+export type TaskPhase = 'new' | 'precheck' | 'schema' | 'full' | 'post-data' | 'incremental' | 'cutover' | 'done' | 'failed';
 
 export interface TaskState {
   phase: TaskPhase;
@@ -12,6 +13,8 @@ export interface TaskState {
   updatedAt: string;
   history: { phase: TaskPhase; at: string }[];
   lastError: string | null;
+  /** The newest `ferry cutover`: what it changed on the source, so `--abort` can undo it from anywhere. */
+  cutover?: CutoverRecord;
 }
 
 const KEY = 'task';

@@ -4,7 +4,15 @@ import { copyIn } from '@ferry/pg';
 import type { Logger } from '@ferry/observability';
 import type pg from 'pg';
 import { renameColumns, type DecodedChange, type DecodedChunk } from '../event-decoder.js';
-import { arriveAtTruncate, lockPartitionOffset, markApplied, markSnapshotRows, resetSnapshotRows, storePartitionOffset } from '../sink-state.js';
+import {
+  arriveAtTruncate,
+  lockPartitionOffset,
+  markApplied,
+  markSnapshotRows,
+  recordMarker,
+  resetSnapshotRows,
+  storePartitionOffset,
+} from '../sink-state.js';
 import { reduceBatch, type KeyAction } from './batch-reducer.js';
 import type { RowEvent, TextValue } from './row-event.js';
 import {
@@ -26,6 +34,8 @@ export type SinkMessage =
   | { offset: bigint; kind: 'chunk'; chunk: DecodedChunk }
   /** A source heartbeat: records how far behind the destination is, even when tables are idle. */
   | { offset: bigint; kind: 'heartbeat'; lsn: string; commitMs: number }
+  /** A cutover marker: recorded as received; `ferry cutover` decides when it is drained. */
+  | { offset: bigint; kind: 'marker'; id: string; lsn: string }
   /** A tombstone: only there for compaction. */
   | { offset: bigint; kind: 'skip' };
 
@@ -58,12 +68,25 @@ export class BatchApplier {
     private readonly log: Logger,
   ) {}
 
-  async apply(client: pg.ClientBase, topic: string, partition: number, partitions: number, messages: readonly SinkMessage[]): Promise<BatchOutcome> {
+  /**
+   * `endOffset`: the offset after the batch's last record, counting records the consumer
+   * filtered out (transaction markers, aborted writes). When the whole batch is applied the
+   * stored offset moves there, so a fully applied partition stores its end offset.
+   */
+  async apply(
+    client: pg.ClientBase,
+    topic: string,
+    partition: number,
+    partitions: number,
+    messages: readonly SinkMessage[],
+    endOffset?: bigint,
+  ): Promise<BatchOutcome> {
     await client.query('BEGIN');
     try {
       const next = await lockPartitionOffset(client, this.group, topic, partition);
       const fresh = messages.filter((m) => m.offset >= next);
       const outcome = await this.applyFresh(client, partition, partitions, fresh, next);
+      if (outcome.waitingAt === null && endOffset !== undefined && endOffset > outcome.nextOffset) outcome.nextOffset = endOffset;
       await storePartitionOffset(client, this.group, topic, partition, outcome.nextOffset);
       await client.query('COMMIT');
       return outcome;
@@ -112,6 +135,10 @@ export class BatchApplier {
         if (waitingAt !== null) return { nextOffset: waitingAt, applied, waitingAt, lastCommitMs };
         if (message.kind === 'chunk') applied += await this.applyChunk(client, message.chunk);
         if (message.kind === 'heartbeat') await markApplied(client, this.group, HEARTBEAT_KEY, message.lsn, message.commitMs);
+        if (message.kind === 'marker') {
+          await recordMarker(client, this.group, message.id, message.lsn);
+          this.log.info({ marker: message.id, lsn: message.lsn }, 'cutover marker received');
+        }
       }
       nextOffset = message.offset + 1n;
     }
