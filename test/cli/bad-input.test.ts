@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createKafka } from '@ferry/kafka';
 import { createRootLogger } from '@ferry/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTempDatabase, type TempDatabase } from '../support/databases.js';
+import type { TempDatabase } from '../support/databases.js';
 import { uniqueName } from '../support/names.js';
 import { query, releaseTask, runFerry, startFerry, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
 import { serviceUrlsFromEnv } from '../support/services.js';
