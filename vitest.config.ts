@@ -15,11 +15,23 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/faults/**', '**/node_modules/**'],
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Suites share two PostgreSQL servers and one broker on a 2-core machine.
           maxWorkers: 2,
+        },
+      },
+      {
+        // Restarts the shared servers, so it runs alone, after the integration suites.
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
         },
       },
     ],

@@ -1,4 +1,5 @@
 import type { BenchRun } from './bench-run.js';
+import { cpuByRole, cpuDelta } from './cpu.js';
 import { fingerprint, touchedAccounts, waitForFingerprint } from './fingerprint.js';
 import { taskTopicBytes, type TopicBytes } from './kafka-topics.js';
 import { pgbenchRun, type PgbenchResult } from './pgbench.js';
@@ -7,15 +8,16 @@ export interface BacklogResult {
   pgbench: PgbenchResult;
   /** Row changes pgbench made: 3 updates + 1 insert per transaction (+ the stop marker). */
   changes: number;
-  native: { ms: number; changesPerS: number };
+  /** CPU seconds per role (walsender, apply worker, capture, kafka, sink, ...) spent on the backlog. */
+  native: { ms: number; changesPerS: number; cpu: Record<string, number> };
   /** capturePublishedMs: until capture had committed the last backlog transaction to Kafka. */
-  ferry: { ms: number; changesPerS: number; capturePublishedMs: number };
+  ferry: { ms: number; changesPerS: number; capturePublishedMs: number; cpu: Record<string, number> };
   /**
    * Capture alone: until the last backlog transaction was committed to Kafka (its marker row
    * readable with read_committed). slotConfirmedMs: until the slot's confirmed_flush_lsn
    * passed it, which waits for the replication stream's next status update.
    */
-  captureAlone: { ms: number; changesPerS: number; fromStreamStartMs: number; slotConfirmedMs: number; kafka: TopicBytes };
+  captureAlone: { ms: number; changesPerS: number; fromStreamStartMs: number; slotConfirmedMs: number; kafka: TopicBytes; cpu: Record<string, number> };
 }
 
 /**
@@ -41,24 +43,31 @@ export async function measureBacklog(run: BenchRun): Promise<BacklogResult> {
   await run.native.enable();
   await waitForFingerprint(run.dest.native.url, want, aids, run.timeoutMs);
   const nativeMs = performance.now() - nativeStart;
+  // The walsender and apply worker started with ENABLE: their whole CPU time is the backlog's.
+  const nativeCpu = cpuDelta({}, cpuByRole(await run.nativeProcesses()));
   await run.native.disable();
   run.noteLoad('backlog: native');
 
   run.say('backlog: Ferry capture and sink started, until the destination matches');
+  const kafkaBefore = cpuByRole({ kafka: run.kafkaPid() });
   const ferryStart = Date.now();
   const e2e = run.startPipeline(run.e2e, 'backlog', true);
   const capturePublished = run.waitPublished(run.e2e, published.e2e, () => run.checkAlive(e2e)).then(() => Date.now() - ferryStart);
   await waitForFingerprint(run.dest.ferry.url, want, aids, run.timeoutMs);
   const ferryMs = Date.now() - ferryStart;
   const capturePublishedMs = await capturePublished;
+  // Ferry's processes started now too (their CPU includes Node's start-up); Kafka's is the difference.
+  const ferryCpu = cpuDelta(kafkaBefore, cpuByRole(await run.ferryProcesses(run.e2e, e2e)));
   run.noteLoad('backlog: ferry');
   await run.stopPipeline(e2e);
 
   run.say('backlog: Ferry capture alone, until the backlog is committed in Kafka');
+  const kafkaBeforeAlone = cpuByRole({ kafka: run.kafkaPid() });
   const aloneStart = Date.now();
   const alone = run.startPipeline(run.alone, 'backlog-alone', false);
   await run.waitPublished(run.alone, published.alone, () => run.checkAlive(alone));
   const aloneMs = Date.now() - aloneStart;
+  const aloneCpu = cpuDelta(kafkaBeforeAlone, cpuByRole(await run.ferryProcesses(run.alone, alone)));
   await run.waitSlotPast(run.alone.slot, stopLsn, () => run.checkAlive(alone));
   const slotConfirmedMs = Date.now() - aloneStart;
   const streamStart = alone.capture.logTime('streaming changes from the slot')!;
@@ -70,8 +79,8 @@ export async function measureBacklog(run: BenchRun): Promise<BacklogResult> {
   return {
     pgbench: bench,
     changes,
-    native: { ms: Math.round(nativeMs), changesPerS: perS(nativeMs) },
-    ferry: { ms: ferryMs, changesPerS: perS(ferryMs), capturePublishedMs },
-    captureAlone: { ms: aloneMs, changesPerS: perS(aloneMs), fromStreamStartMs: aloneStart + aloneMs - streamStart, slotConfirmedMs, kafka },
+    native: { ms: Math.round(nativeMs), changesPerS: perS(nativeMs), cpu: nativeCpu },
+    ferry: { ms: ferryMs, changesPerS: perS(ferryMs), capturePublishedMs, cpu: ferryCpu },
+    captureAlone: { ms: aloneMs, changesPerS: perS(aloneMs), fromStreamStartMs: aloneStart + aloneMs - streamStart, slotConfirmedMs, kafka, cpu: aloneCpu },
   };
 }

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProcessGroups } from './cpu.js';
 import { MARKER_TABLE, type BenchDatabase } from './databases.js';
 import { FerryProcess, type FerryTask } from './ferry-process.js';
 import { fingerprint, touchedAccounts, waitForFingerprint } from './fingerprint.js';
@@ -122,6 +126,43 @@ export class BenchRun {
       alive();
       return (await this.markerTopicEnd(task)) > baseline;
     }, this.timeoutMs, 100);
+  }
+
+  /** The local Kafka broker's pid, as `npm run infra -- up` recorded it (null elsewhere). */
+  kafkaPid(): number[] {
+    const file = join(process.env.FERRY_INFRA_DIR ?? fileURLToPath(new URL('../.infra', import.meta.url)), 'run', 'kafka.pid');
+    try {
+      return [Number(readFileSync(file, 'utf8').trim())];
+    } catch {
+      return [];
+    }
+  }
+
+  /** The walsender serving `slot` on the source (decoding with pgoutput), if connected. */
+  async walsenderPid(slot: string): Promise<number[]> {
+    const rows = await query<{ pid: number | null }>(this.source.url, 'SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    return rows.flatMap((r) => (r.pid ? [r.pid] : []));
+  }
+
+  /** The processes doing native replication's work: walsender on the source, apply worker on the destination. */
+  async nativeProcesses(): Promise<ProcessGroups> {
+    const apply = await query<{ pid: number }>(this.dest.native.url, 'SELECT pid FROM pg_stat_subscription WHERE subname = $1 AND pid IS NOT NULL', [this.native.name]);
+    return { walsender: await this.walsenderPid(this.native.slot), 'apply worker': apply.map((r) => r.pid) };
+  }
+
+  /** The processes doing Ferry's work, from source to destination. */
+  async ferryProcesses(task: FerryTask, pipeline: Pipeline): Promise<ProcessGroups> {
+    const groups: ProcessGroups = { walsender: await this.walsenderPid(task.slot), capture: [pipeline.capture.pid], kafka: this.kafkaPid() };
+    if (pipeline.sink) {
+      const backends = await query<{ pid: number }>(
+        this.dest.ferry.url,
+        `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'ferry-sink%'`,
+        [this.dest.ferry.name],
+      );
+      groups.sink = [pipeline.sink.pid];
+      groups['sink backends'] = backends.map((r) => r.pid);
+    }
+    return groups;
   }
 
   /** Waits until `dest` holds every change pgbench made since `since` (source quiet meanwhile). */

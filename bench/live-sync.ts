@@ -1,4 +1,5 @@
 import type { BenchRun, Pipeline } from './bench-run.js';
+import { cpuByRole, cpuDelta, type ProcessGroups } from './cpu.js';
 import type { BenchDatabase } from './databases.js';
 import { MarkerWriter, markerLags, SinkTableSampler } from './lag.js';
 import { pgbenchRun, type PgbenchResult } from './pgbench.js';
@@ -17,6 +18,8 @@ export interface LiveRun {
   lag: LagFigures | null;
   /** Until the destination matched after pgbench stopped. */
   catchUpMs: number | null;
+  /** CPU seconds per replication role from pgbench's start until the destination matched. */
+  cpu: Record<string, number>;
 }
 
 export interface LiveResult {
@@ -54,9 +57,9 @@ export async function measureLiveSync(run: BenchRun): Promise<LiveResult> {
   await run.native.enable();
   await run.waitInSync(run.dest.native, since, 500);
   since = await run.sourceNow();
-  const nativeMax = await liveRun(run, run.dest.native, plain, since, null);
+  const nativeMax = await liveRun(run, run.dest.native, plain, since, null, await run.nativeProcesses());
   since = await run.sourceNow();
-  const nativeRate = await liveRun(run, run.dest.native, { ...plain, rate: options.rate }, since, null);
+  const nativeRate = await liveRun(run, run.dest.native, { ...plain, rate: options.rate }, since, null, await run.nativeProcesses());
   await run.native.disable();
   run.noteLoad('live: native');
 
@@ -68,10 +71,10 @@ export async function measureLiveSync(run: BenchRun): Promise<LiveResult> {
   try {
     await run.waitInSync(run.dest.ferry, since, 500);
     since = await run.sourceNow();
-    ferryMax = await liveRun(run, run.dest.ferry, plain, since, pipeline);
+    ferryMax = await liveRun(run, run.dest.ferry, plain, since, pipeline, await run.ferryProcesses(run.e2e, pipeline));
     since = await run.sourceNow();
     await sampler.start(SAMPLE_EVERY_MS);
-    ferryRate = await liveRun(run, run.dest.ferry, { ...plain, rate: options.rate }, since, pipeline, () => sampler.stop());
+    ferryRate = await liveRun(run, run.dest.ferry, { ...plain, rate: options.rate }, since, pipeline, await run.ferryProcesses(run.e2e, pipeline), () => sampler.stop());
   } finally {
     await sampler.stop();
     run.noteLoad('live: ferry');
@@ -94,10 +97,12 @@ async function liveRun(
   bench: { seconds: number; clients: number; threads: number; rate?: number },
   since: Date,
   pipeline: Pipeline | null,
+  processes: ProcessGroups,
   onBenchDone?: () => Promise<void>,
 ): Promise<LiveRun> {
   const who = pipeline ? 'Ferry' : 'native';
   run.say(`live: pgbench ${bench.seconds} s ${bench.rate ? `at ${bench.rate} TPS` : 'unthrottled'} with ${who} replication`);
+  const cpuBefore = cpuByRole(processes);
   const markers = new MarkerWriter(run.source.url, run.markerBlock());
   await markers.start(MARKER_EVERY_MS);
   let result: PgbenchResult;
@@ -110,10 +115,11 @@ async function liveRun(
   const caughtUpStart = performance.now();
   await run.waitInSync(dest, since, 200);
   const catchUpMs = Math.round(performance.now() - caughtUpStart);
+  const cpu = cpuDelta(cpuBefore, cpuByRole(processes));
   if (pipeline) run.checkAlive(pipeline);
   const lags = await markerLags(dest.url, markers.firstId, markers.lastId);
   run.say(`live: ${who}: ${result.tps.toFixed(0)} TPS, lag p99 ${Math.round(percentile(lags, 99))} ms, caught up ${catchUpMs} ms after pgbench stopped`);
-  return { pgbench: result, lag: lagFigures(lags), catchUpMs };
+  return { pgbench: result, lag: lagFigures(lags), catchUpMs, cpu };
 }
 
 function lagFigures(values: readonly number[]): LagFigures | null {

@@ -66,11 +66,31 @@ export function summarize(raw: RawResults) {
     native_lag_p99_ms: live.native.rate.lag?.p99Ms ?? null,
     kafka_bytes_per_snapshot_row: round(kafkaRows, 1),
     kafka_bytes_per_change: round(kafkaChange, 1),
+    native_backlog_cpu_ms_per_1000_changes: perThousand(backlog.native.cpu, backlog.changes),
+    ferry_backlog_cpu_ms_per_1000_changes: perThousand(backlog.ferry.cpu, backlog.changes),
     load_average_max: Math.max(...Object.values(raw.loadAverage), ...raw.machine.loadAverageStart),
   };
 }
 
 export type Summary = ReturnType<typeof summarize>;
+
+function total(cpu: Record<string, number>): number {
+  return Object.values(cpu).reduce((a, b) => a + b, 0);
+}
+
+/** CPU milliseconds per 1 000 changes, all roles together. */
+function perThousand(cpu: Record<string, number>, changes: number): number {
+  return Math.round((total(cpu) * 1000 * 1000) / changes);
+}
+
+function cpuLine(cpu: Record<string, number>, changes: number): string {
+  const roles = Object.entries(cpu).map(([role, s]) => `${role} ${Math.round((s * 1e6) / changes)}`).join(', ');
+  return `${perThousand(cpu, changes)} (${roles})`;
+}
+
+function cpuSeconds(cpu: Record<string, number>): string {
+  return `${total(cpu).toFixed(1)} s (${Object.entries(cpu).map(([role, s]) => `${role} ${s.toFixed(1)}`).join(', ')})`;
+}
 
 export function goalsMet(s: Summary) {
   return {
@@ -109,6 +129,15 @@ export function formatTable(s: Summary, raw: RawResults): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)];
+  out.push('', 'CPU ms per 1 000 backlog changes, by process:');
+  out.push(`  native: ${cpuLine(backlog.native.cpu, backlog.changes)}`);
+  out.push(`  Ferry:  ${cpuLine(backlog.ferry.cpu, backlog.changes)}`);
+  out.push(`  capture alone: ${cpuLine(backlog.captureAlone.cpu, backlog.changes)}`);
+  out.push('CPU used by replication during the unthrottled live run (pgbench + catch-up):');
+  out.push(`  native: ${cpuSeconds(live.native.max.cpu)} for ${live.native.max.pgbench.transactions} transactions`);
+  out.push(`  Ferry:  ${cpuSeconds(live.ferry.max.cpu)} for ${live.ferry.max.pgbench.transactions} transactions`);
+  out.push(`catch-up after pgbench stopped (ms): native ${live.native.max.catchUpMs}/${live.native.rate.catchUpMs}, Ferry ${live.ferry.max.catchUpMs}/${live.ferry.rate.catchUpMs} (unthrottled/rate)`);
+  out.push(`capture alone, backlog: committed to Kafka after ${sec(backlog.captureAlone.ms)} s, slot confirmed_flush_lsn past it after ${sec(backlog.captureAlone.slotConfirmedMs)} s`);
   out.push('', 'peak RSS per process run (MB): ' + Object.entries(raw.rssMb).map(([k, v]) => `${k} ${v}`).join(', '));
   out.push('1-min load average after each phase: ' + Object.entries(raw.loadAverage).map(([k, v]) => `${k} ${v}`).join(', '));
   return out.join('\n');

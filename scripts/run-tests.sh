@@ -36,5 +36,8 @@ echo "== integration tests (real PostgreSQL, Kafka, schema registry)"
 status=0
 npx vitest run --project integration --reporter=default --reporter=json --outputFile="$results/integration.json" "$@" || status=$?
 
-node scripts/test-summary.mjs "$results/unit.json" "$results/integration.json"
+echo "== fault suite (restarts the servers under a running migration)"
+npx vitest run --project faults --reporter=default --reporter=json --outputFile="$results/faults.json" "$@" || status=$?
+
+node scripts/test-summary.mjs "$results/unit.json" "$results/integration.json" "$results/faults.json"
 exit $status

@@ -24,7 +24,7 @@ Commands:
   env      print export lines for the running services:  eval "$(npm run -s infra -- env)"
 
 Options:
-  --only pg|kafka|registry   up/down only these (repeat or comma-separate)
+  --only pg|pg-source|pg-dest|kafka|registry   up/down only these (repeat or comma-separate)
   --source-pg N              source PostgreSQL major, 10..18 (default 13; env FERRY_SOURCE_PG_MAJOR)
   --dest-pg N                destination PostgreSQL major, 10..18 (default 17; env FERRY_DEST_PG_MAJOR)
   -q, --quiet                status: print nothing, only set the exit code
@@ -33,10 +33,10 @@ Options:
 Ports (env): FERRY_SOURCE_PG_PORT=15432 FERRY_DEST_PG_PORT=15433 FERRY_KAFKA_PORT=19092
              FERRY_KAFKA_CONTROLLER_PORT=19093 FERRY_REGISTRY_PORT=18081
 Other env:   FERRY_INFRA_DIR, FERRY_INSTALL_DEPS=1 (apt-get install Java/Maven when root; implied by CI=true),
-             FERRY_REGISTRY_JAVA_HOME, FERRY_APICURIO_VERSION, FERRY_MAVEN_REPO_URL
+             FERRY_REGISTRY_JAVA_HOME, FERRY_APICURIO_VERSION
 `;
 
-const GROUPS: readonly ServiceGroup[] = ['pg', 'kafka', 'registry'];
+const GROUPS: readonly ServiceGroup[] = ['pg', 'pg-source', 'pg-dest', 'kafka', 'registry'];
 
 interface Args {
   command: string | undefined;
@@ -98,9 +98,8 @@ async function up(args: Args): Promise<number> {
   const start = performance.now();
   for (const dir of [paths().cache, paths().run, paths().logs]) ensureDir(dir);
   const tasks: Array<{ name: string; task: Promise<string> }> = [];
-  if (wants(args, 'pg')) {
-    tasks.push({ name: 'pg-source', task: upPg(cfg.source) }, { name: 'pg-dest', task: upPg(cfg.dest) });
-  }
+  if (wants(args, 'pg') || wants(args, 'pg-source')) tasks.push({ name: 'pg-source', task: upPg(cfg.source) });
+  if (wants(args, 'pg') || wants(args, 'pg-dest')) tasks.push({ name: 'pg-dest', task: upPg(cfg.dest) });
   if (wants(args, 'kafka')) tasks.push({ name: 'kafka', task: upKafka(cfg.kafka) });
   if (wants(args, 'registry')) tasks.push({ name: 'registry', task: upRegistry(cfg.registry) });
   const results = await Promise.allSettled(tasks.map((t) => t.task));
@@ -132,7 +131,7 @@ function leftovers(): string[] {
 
 async function down(args: Args): Promise<number> {
   const start = performance.now();
-  const pgIds: ServiceId[] = wants(args, 'pg') ? ['pg-source', 'pg-dest'] : [];
+  const pgIds = (['pg-source', 'pg-dest'] as const).filter((id) => wants(args, 'pg') || wants(args, id)) as ServiceId[];
   const results = await Promise.allSettled([
     downPg(pgIds),
     wants(args, 'kafka') ? downKafka() : Promise.resolve(undefined),

@@ -3,7 +3,8 @@ import { InfraError } from './log.js';
 
 export type PgRole = 'source' | 'dest';
 export type ServiceId = 'pg-source' | 'pg-dest' | 'kafka' | 'registry';
-export type ServiceGroup = 'pg' | 'kafka' | 'registry';
+/** What --only names: both PostgreSQL servers, one of them, Kafka or the registry. */
+export type ServiceGroup = 'pg' | 'pg-source' | 'pg-dest' | 'kafka' | 'registry';
 
 export const SERVICE_IDS: readonly ServiceId[] = ['pg-source', 'pg-dest', 'kafka', 'registry'];
 

@@ -133,7 +133,7 @@ export class CaptureService {
         }
         if (!wantsStream || signal.aborted) return;
 
-        stopHeartbeat.push(startHeartbeat(client, task.name, this.deps.heartbeatMs ?? 5_000, this.log));
+        stopHeartbeat.push(startHeartbeat(task.source.url, task.name, this.deps.heartbeatMs ?? 5_000, this.log));
         const tableMap = new Map(tables.map((t) => [t.key, t]));
         const streamFrom = new Map(
           Object.entries(state?.tables ?? {}).flatMap(([key, t]) => (t.streamFrom ? [[key, Lsn.parse(t.streamFrom)] as const] : [])),

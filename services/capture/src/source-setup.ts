@@ -1,5 +1,5 @@
 import type { Logger } from '@ferry/observability';
-import { quoteIdent, quoteQualified } from '@ferry/pg';
+import { openClient, quoteIdent, quoteQualified } from '@ferry/pg';
 import type pg from 'pg';
 import type { CapturedTable } from './captured-table.js';
 
@@ -90,17 +90,31 @@ export async function allowWritesThroughFence(client: pg.ClientBase): Promise<vo
   await client.query('SET default_transaction_read_only = off');
 }
 
-/** Writes the heartbeat row every `intervalMs`; returns a stop function. */
-export function startHeartbeat(client: pg.Client, task: string, intervalMs: number, log: Logger): () => void {
-  const beat = () =>
-    client
-      .query(
+/**
+ * Writes the heartbeat row every `intervalMs` on a session of its own, opened
+ * again after the source restarts; returns a stop function.
+ */
+export function startHeartbeat(sourceUrl: string, task: string, intervalMs: number, log: Logger): () => void {
+  let client: pg.Client | null = null;
+  const beat = async (): Promise<void> => {
+    try {
+      client ??= await openClient(sourceUrl, { applicationName: 'ferry-heartbeat', role: 'source', onError: () => undefined });
+      await client.query(
         `INSERT INTO ${quoteQualified(FERRY_SCHEMA, HEARTBEAT_TABLE)} (task, ts) VALUES ($1, now()) ON CONFLICT (task) DO UPDATE SET ts = excluded.ts`,
         [task],
-      )
-      .catch((error: unknown) => log.warn({ err: error }, 'heartbeat write failed; lag in seconds will look higher until it works again'));
+      );
+    } catch (error) {
+      log.warn({ err: error }, 'heartbeat write failed; lag in seconds will look higher until it works again');
+      const broken = client;
+      client = null;
+      await broken?.end().catch(() => undefined);
+    }
+  };
   void beat();
-  const timer = setInterval(beat, intervalMs);
+  const timer = setInterval(() => void beat(), intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    void client?.end().catch(() => undefined);
+  };
 }

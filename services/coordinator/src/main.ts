@@ -2,6 +2,7 @@
 import { COMMON_HELP, parseCommonArgs, renderTaskReference } from '@ferry/config';
 import { FerryError } from '@ferry/core';
 import { createRootLogger } from '@ferry/observability';
+import { runCutoverCommand } from './cli/cutover-command.js';
 import { runMigrate } from './cli/migrate-command.js';
 import { runPrecheckCommand } from './cli/precheck-command.js';
 import { runStatusCommand } from './cli/status-command.js';
@@ -16,6 +17,7 @@ Commands:
   migrate       schema, full copy, then continuous sync; resumable; shows progress
   status        phase, per-table progress, lag and errors of a task (another terminal)
   verify        row counts and checksums of every table, source vs destination
+  cutover       fence writes, drain, sync sequences, final verify, optional backflow
   capture       run the capture service alone (snapshot + WAL streaming into Kafka)
   sink          run one sink alone (Kafka into a destination; start several to scale)
   coordinator   run the coordinator alone (schema, phases, progress) beside separate services
@@ -53,6 +55,8 @@ async function main(): Promise<number> {
       return runStatusCommand(argv);
     case 'verify':
       return runVerifyCommand(argv);
+    case 'cutover':
+      return runCutoverCommand(argv);
     default:
       process.stderr.write(`ferry: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;
@@ -60,7 +64,8 @@ async function main(): Promise<number> {
 }
 
 try {
-  process.exitCode = await main();
+  // Exit explicitly: a client library's idle socket or timer must not keep a finished command alive.
+  process.exit(await main());
 } catch (error) {
   const args = (() => {
     try {
@@ -76,5 +81,5 @@ try {
   } else {
     log.error({ err: error }, 'ferry failed');
   }
-  process.exitCode = 1;
+  process.exit(1);
 }

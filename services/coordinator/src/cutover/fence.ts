@@ -25,6 +25,8 @@ export async function liftFence(task: TaskConfig, fence: FenceRecord | null): Pr
   if (fence === null) return;
   const client = await openClient(task.source.url, { applicationName: 'ferry-cutover-restore', role: 'source' });
   try {
+    // A session opened after ALTER DATABASE ... read-only starts read-only itself.
+    await client.query('SET default_transaction_read_only = off');
     if (fence.kind === 'roles') await liftRolesFence(client, fence);
     else await liftReadOnlyFence(client, fence);
   } catch (error) {
@@ -45,4 +47,10 @@ export function describeFence(fence: FenceRecord | null): string {
   if (fence === null) return 'no fence (--fence none): the applications were stopped by hand';
   if (fence.kind === 'roles') return `roles ${fence.roles.map((r) => `"${r.name}"`).join(', ')} cannot log in`;
   return `database "${fence.database}" defaults to read-only transactions`;
+}
+
+export function describeLiftedFence(fence: FenceRecord): string {
+  if (fence.kind === 'read-only') return `database "${fence.database}" no longer defaults to read-only transactions`;
+  const restored = fence.roles.filter((r) => r.couldLogin).map((r) => `"${r.name}"`);
+  return restored.length > 0 ? `roles ${restored.join(', ')} can log in again` : 'no role had LOGIN to give back';
 }
