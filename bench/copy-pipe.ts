@@ -1,8 +1,7 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { quoteIdent } from './sql.js';
+import { newClient, quoteIdent } from './sql.js';
 
 export interface CopyPipeResult {
   ms: number;
@@ -16,8 +15,8 @@ export interface CopyPipeResult {
  * on the destination, one table after another, each in one destination transaction.
  */
 export async function copyPipe(sourceUrl: string, destUrl: string, tables: readonly string[]): Promise<CopyPipeResult> {
-  const source = new pg.Client({ connectionString: sourceUrl, application_name: 'ferry-bench-copy' });
-  const dest = new pg.Client({ connectionString: destUrl, application_name: 'ferry-bench-copy' });
+  const source = newClient(sourceUrl, 'ferry-bench-copy');
+  const dest = newClient(destUrl, 'ferry-bench-copy');
   await source.connect();
   await dest.connect();
   const started = performance.now();

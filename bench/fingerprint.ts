@@ -53,16 +53,32 @@ function sameCheap(a: Omit<Fingerprint, 'accounts'>, b: Omit<Fingerprint, 'accou
   return a.history === b.history && a.tellers === b.tellers && a.branches === b.branches && a.markers === b.markers;
 }
 
+/** No change at all on the destination for this long while behind: the pipeline is stuck. */
+const STALL_MS = 180_000;
+
 /**
  * Polls the destination until it matches `want`. The cheap part is polled every `everyMs`;
  * the account balances (an index probe per touched account) only once the cheap part matches,
- * so polling costs the destination little while it is applying.
+ * so polling costs the destination little while it is applying. Fails early when nothing
+ * changes for three minutes (e.g. changes lost upstream: the destination will never match).
  */
 export async function waitForFingerprint(destUrl: string, want: Fingerprint, aids: readonly number[], timeoutMs: number, everyMs = 100): Promise<void> {
+  let last = '';
+  let lastChange = Date.now();
   await withClient(destUrl, (client) =>
     waitUntil(
       'the destination to hold every change',
-      async () => sameCheap(await cheapPart(client), want) && (await accountsPart(client, aids)) === want.accounts,
+      async () => {
+        const cheap = await cheapPart(client);
+        const have: Fingerprint = { ...cheap, accounts: sameCheap(cheap, want) ? await accountsPart(client, aids) : '' };
+        if (have.accounts === want.accounts) return true;
+        const seen = JSON.stringify(have);
+        if (seen !== last) [last, lastChange] = [seen, Date.now()];
+        if (Date.now() - lastChange > STALL_MS) {
+          throw new Error(`the destination stopped changing ${STALL_MS / 1000} s ago and still differs from the source: have ${seen}, want ${JSON.stringify(want)}`);
+        }
+        return false;
+      },
       timeoutMs,
       everyMs,
     ),

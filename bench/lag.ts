@@ -1,6 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { MARKER_TABLE } from './databases.js';
-import { withClient } from './sql.js';
+import { newClient, withClient } from './sql.js';
 
 /**
  * Writes one marker row every `everyMs` on the source; its `src_at` is the source's clock
@@ -21,7 +21,7 @@ export class MarkerWriter {
   ) {}
 
   async start(everyMs: number): Promise<void> {
-    this.client = new pg.Client({ connectionString: this.sourceUrl, application_name: 'ferry-bench-markers' });
+    this.client = newClient(this.sourceUrl, 'ferry-bench-markers');
     await this.client.connect();
     this.firstId = this.nextId;
     this.lastId = this.nextId - 1;
@@ -78,7 +78,7 @@ export class SinkTableSampler {
   ) {}
 
   async start(everyMs: number): Promise<void> {
-    this.client = new pg.Client({ connectionString: this.destUrl, application_name: 'ferry-bench-lag' });
+    this.client = newClient(this.destUrl, 'ferry-bench-lag');
     await this.client.connect();
     this.timer = setInterval(() => void this.sample(), everyMs);
   }

@@ -157,8 +157,19 @@ async function describeMachine(): Promise<Machine> {
     destPg: await version(services.destUrl),
     pgbench: execFileSync('pgbench', ['--version'], { encoding: 'utf8' }).trim(),
     kafka: kafkaVersion(),
+    ...gitState(),
     loadAverageStart: loadavg().map((l) => Math.round(l * 100) / 100),
   };
+}
+
+function gitState(): { commit: string; uncommittedFiles: number } {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: join(here, '..'), encoding: 'utf8' }).trim();
+  try {
+    const changed = git(['status', '--porcelain', '--', 'services', 'packages']);
+    return { commit: git(['rev-parse', 'HEAD']), uncommittedFiles: changed ? changed.split('\n').length : 0 };
+  } catch {
+    return { commit: 'unknown', uncommittedFiles: 0 };
+  }
 }
 
 /** The local broker's version, as `npm run infra -- up` recorded it. */

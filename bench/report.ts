@@ -14,6 +14,9 @@ export interface Machine {
   destPg: string;
   pgbench: string;
   kafka: string;
+  /** The commit measured, and how many files under services/ and packages/ differed from it. */
+  commit: string;
+  uncommittedFiles: number;
   loadAverageStart: number[];
 }
 
@@ -158,7 +161,7 @@ export function chartFor(s: Summary, raw: RawResults): string {
     { label: 'lag p99 < 1 s', share: s.lag_p99_ms ? GOALS.lagP99Ms / s.lag_p99_ms : 0, detail: `${formatNumber(s.lag_p99_ms ?? NaN)} ms at ${formatNumber(s.lag_rate_tps)} TPS` },
     { label: 'each process < 512 MB', share: GOALS.rssMb / s.max_rss_mb, detail: `largest ${s.max_rss_mb} MB` },
   ];
-  const subtitle = `pgbench scale ${options.scale} (${fullLoad.rows.toLocaleString('en-US')} rows), ${options.clients} clients; ${machine.nproc} cores, ${machine.memoryGb} GB; PostgreSQL ${machine.sourcePg} → ${machine.destPg}, Kafka ${machine.kafka}; max load average ${s.load_average_max}; ${raw.startedAt}`;
+  const subtitle = `commit ${machine.commit.slice(0, 7)}${machine.uncommittedFiles ? ` (+${machine.uncommittedFiles} changed files)` : ''}; pgbench scale ${options.scale} (${fullLoad.rows.toLocaleString('en-US')} rows), ${options.clients} clients; ${machine.nproc} cores, ${machine.memoryGb} GB; PostgreSQL ${machine.sourcePg} → ${machine.destPg}, Kafka ${machine.kafka}; max load average ${s.load_average_max}; ${raw.startedAt}`;
   return renderChart('Ferry vs PostgreSQL native logical replication', subtitle, groups, goals);
 }
 

@@ -1,8 +1,18 @@
 import pg from 'pg';
 
+/**
+ * A client whose connection errors (the server ending the session, e.g. when cleanup drops
+ * the database) fail its queries instead of crashing the process through an 'error' event.
+ */
+export function newClient(url: string, applicationName = 'ferry-bench'): pg.Client {
+  const client = new pg.Client({ connectionString: url, application_name: applicationName });
+  client.on('error', () => undefined);
+  return client;
+}
+
 /** Runs `work` on a fresh connection to `url` and closes it. */
 export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'ferry-bench' });
+  const client = newClient(url);
   await client.connect();
   try {
     return await work(client);

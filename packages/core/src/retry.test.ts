@@ -90,4 +90,9 @@ describe('serviceRetryOptions', () => {
     expect(shouldRetry!(kafkaError, 61_000)).toBe(false);
     expect(shouldRetry!(new DataError('bad row'), 0)).toBe(false);
   });
+  it('looks inside a client library\'s give-up wrapper for a lost connection', () => {
+    const lost = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { name: 'KafkaJSConnectionError', retriable: true });
+    const gaveUp = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, originalError: lost });
+    expect(shouldRetry!(gaveUp, 300_000)).toBe(true);
+  });
 });

@@ -87,9 +87,24 @@ export function serviceRetryOptions(windows: { connectionMinutes: number; otherM
   return {
     maxElapsedMs: Math.max(connectionMs, otherMs),
     shouldRetry: (error, elapsedMs) => {
-      if (!isRetriable(error)) return false;
-      const isConnection = error instanceof FerryError ? error.code === 'CONNECTION_FAILED' : /connect|ECONN|timeout/i.test(error.message);
+      const chain = causes(error);
+      // A client library may give up on a lost connection with a "non-retriable" wrapper
+      // (kafkajs: KafkaJSNumberOfRetriesExceeded around KafkaJSConnectionError): look inside.
+      const isConnection = chain.some((e) =>
+        e instanceof FerryError ? e.code === 'CONNECTION_FAILED' : /Connection|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(`${e.name} ${e.message}`),
+      );
+      if (!isConnection && !chain.some(isRetriable)) return false;
       return elapsedMs < (isConnection ? connectionMs : otherMs);
     },
   };
+}
+
+/** The error and what it wraps (`cause`, or kafkajs's `originalError`), outermost first. */
+function causes(error: Error): Error[] {
+  const chain: Error[] = [];
+  for (let e: unknown = error; e instanceof Error && chain.length < 8; ) {
+    chain.push(e);
+    e = (e as { cause?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
+  }
+  return chain;
 }

@@ -98,7 +98,10 @@ export function startHeartbeat(sourceUrl: string, task: string, intervalMs: numb
   let client: pg.Client | null = null;
   const beat = async (): Promise<void> => {
     try {
-      client ??= await openClient(sourceUrl, { applicationName: 'ferry-heartbeat', role: 'source', onError: () => undefined });
+      if (!client) {
+        client = await openClient(sourceUrl, { applicationName: 'ferry-heartbeat', role: 'source', onError: () => undefined });
+        await allowWritesThroughFence(client);
+      }
       await client.query(
         `INSERT INTO ${quoteQualified(FERRY_SCHEMA, HEARTBEAT_TABLE)} (task, ts) VALUES ($1, now()) ON CONFLICT (task) DO UPDATE SET ts = excluded.ts`,
         [task],

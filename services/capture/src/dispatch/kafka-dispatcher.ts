@@ -1,3 +1,4 @@
+import { InvariantError } from '@ferry/core';
 import type { Logger } from '@ferry/observability';
 import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
 
@@ -43,6 +44,8 @@ export class KafkaDispatcher {
   recordsCommitted = 0;
   bytesCommitted = 0;
   private bytesInTransaction = 0;
+  /** Set once a send or commit failed: what was sent may be lost, so nothing may be confirmed. */
+  private failure: Error | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -67,6 +70,7 @@ export class KafkaDispatcher {
 
   /** Adds a record to the open Kafka transaction (opening one if needed). */
   async add(record: OutgoingRecord): Promise<void> {
+    this.assertUsable();
     this.buffer.push(record);
     this.bufferedBytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
     if (this.buffer.length >= this.maxRecords || this.bufferedBytes >= this.maxBytes) await this.sendBuffered();
@@ -82,11 +86,16 @@ export class KafkaDispatcher {
 
   /** Sends what is buffered and commits the Kafka transaction. Resolves once committed. */
   async commit(): Promise<void> {
+    this.assertUsable();
     if (!this.hasPending) return;
-    await this.sendBuffered();
-    const transaction = this.transaction!;
+    try {
+      await this.sendBuffered();
+      await this.transaction!.commit();
+    } catch (error) {
+      this.failure = error as Error;
+      throw error;
+    }
     this.transaction = undefined;
-    await transaction.commit();
     this.recordsCommitted += this.sentInTransaction;
     this.bytesCommitted += this.bytesInTransaction;
     this.sentInTransaction = 0;
@@ -110,6 +119,14 @@ export class KafkaDispatcher {
     this.producer = undefined;
   }
 
+  private assertUsable(): void {
+    if (this.failure) {
+      throw new InvariantError('a Kafka transaction of this dispatcher failed; its records may be lost, so it takes no more', {
+        cause: this.failure,
+      });
+    }
+  }
+
   private async sendBuffered(): Promise<void> {
     if (this.buffer.length === 0) return;
     if (!this.producer) throw new Error('KafkaDispatcher.connect() was not called');
@@ -128,7 +145,12 @@ export class KafkaDispatcher {
     const bytes = this.bufferedBytes;
     this.buffer = [];
     this.bufferedBytes = 0;
-    await this.transaction.sendBatch({ topicMessages, acks: -1 });
+    try {
+      await this.transaction.sendBatch({ topicMessages, acks: -1 });
+    } catch (error) {
+      this.failure = error as Error;
+      throw error;
+    }
     this.sentInTransaction += count;
     this.bytesInTransaction += bytes;
   }

@@ -114,9 +114,13 @@ export class StreamingSource {
             break;
         }
       }
+      // Stopped on request: commit what is complete to Kafka. The stream is already
+      // closing, so the slot may re-send it after a restart (duplicates after the last
+      // confirmed commit are expected; the sink's applies are idempotent).
+      await this.flush();
     } finally {
+      // After a failure nothing is committed or confirmed here: the slot re-sends it.
       signal.removeEventListener('abort', stop);
-      await this.flush().catch((error: unknown) => this.log.warn({ err: error }, 'final commit to Kafka failed; the slot was not confirmed past it'));
       await stream.close();
     }
   }
