@@ -53,7 +53,7 @@ describe('ferry migrate', () => {
     return JSON.parse(output.slice(output.indexOf('{'))).state.phase as string;
   }
 
-  it('goes from an empty destination to continuous sync, across a kill -9 of the whole command', async () => {
+  it('goes from an empty destination to continuous sync, across kill -9 of the whole command in the full and incremental phases', async () => {
     let writing = true;
     const writer = (async () => {
       for (let n = 1; writing; n++) {
@@ -70,6 +70,12 @@ describe('ferry migrate', () => {
     await new Promise((r) => setTimeout(r, 3000));
     migrate = startFerry(task, 'migrate');
     await waitFor('continuous sync', async () => (await phase()) === 'incremental', 180_000, 1000);
+    // Killed again during continuous sync (post-data done): the next run goes straight on.
+    await migrate.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 3000));
+    migrate = startFerry(task, 'migrate');
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(await phase()).toBe('incremental');
     writing = false;
     await writer;
 
