@@ -9,9 +9,10 @@ export interface BacklogResult {
   /** Row changes pgbench made: 3 updates + 1 insert per transaction (+ the stop marker). */
   changes: number;
   /** CPU seconds per role (walsender, apply worker, capture, kafka, sink, ...) spent on the backlog. */
-  native: { ms: number; changesPerS: number; cpu: Record<string, number> };
+  /** destCommits: transactions committed on the destination while catching up. */
+  native: { ms: number; changesPerS: number; cpu: Record<string, number>; destCommits: number };
   /** capturePublishedMs: until capture had committed the last backlog transaction to Kafka. */
-  ferry: { ms: number; changesPerS: number; capturePublishedMs: number; cpu: Record<string, number> };
+  ferry: { ms: number; changesPerS: number; capturePublishedMs: number; cpu: Record<string, number>; destCommits: number };
   /**
    * Capture alone: until the last backlog transaction was committed to Kafka (its marker row
    * readable with read_committed). slotConfirmedMs: until the slot's confirmed_flush_lsn
@@ -39,17 +40,20 @@ export async function measureBacklog(run: BenchRun): Promise<BacklogResult> {
   run.say(`backlog: ${bench.transactions} transactions (${changes} row changes) at ${bench.tps.toFixed(0)} TPS; up to ${stopLsn}`);
 
   run.say('backlog: native subscription enabled, until the destination matches');
+  const nativeCommits = await run.commitsIn(run.dest.native);
   const nativeStart = performance.now();
   await run.native.enable();
   await waitForFingerprint(run.dest.native.url, want, aids, run.timeoutMs);
   const nativeMs = performance.now() - nativeStart;
   // The walsender and apply worker started with ENABLE: their whole CPU time is the backlog's.
   const nativeCpu = cpuDelta({}, cpuByRole(await run.nativeProcesses()));
+  const nativeDestCommits = (await run.commitsIn(run.dest.native)) - nativeCommits;
   await run.native.disable();
   run.noteLoad('backlog: native');
 
   run.say('backlog: Ferry capture and sink started, until the destination matches');
   const kafkaBefore = cpuByRole({ kafka: run.kafkaPid() });
+  const ferryCommits = await run.commitsIn(run.dest.ferry);
   const ferryStart = Date.now();
   const e2e = run.startPipeline(run.e2e, 'backlog', true);
   const capturePublished = run.waitPublished(run.e2e, published.e2e, () => run.checkAlive(e2e)).then(() => Date.now() - ferryStart);
@@ -58,6 +62,7 @@ export async function measureBacklog(run: BenchRun): Promise<BacklogResult> {
   const capturePublishedMs = await capturePublished;
   // Ferry's processes started now too (their CPU includes Node's start-up); Kafka's is the difference.
   const ferryCpu = cpuDelta(kafkaBefore, cpuByRole(await run.ferryProcesses(run.e2e, e2e)));
+  const ferryDestCommits = (await run.commitsIn(run.dest.ferry)) - ferryCommits;
   run.noteLoad('backlog: ferry');
   await run.stopPipeline(e2e);
 
@@ -79,8 +84,8 @@ export async function measureBacklog(run: BenchRun): Promise<BacklogResult> {
   return {
     pgbench: bench,
     changes,
-    native: { ms: Math.round(nativeMs), changesPerS: perS(nativeMs), cpu: nativeCpu },
-    ferry: { ms: ferryMs, changesPerS: perS(ferryMs), capturePublishedMs, cpu: ferryCpu },
+    native: { ms: Math.round(nativeMs), changesPerS: perS(nativeMs), cpu: nativeCpu, destCommits: nativeDestCommits },
+    ferry: { ms: ferryMs, changesPerS: perS(ferryMs), capturePublishedMs, cpu: ferryCpu, destCommits: ferryDestCommits },
     captureAlone: { ms: aloneMs, changesPerS: perS(aloneMs), fromStreamStartMs: aloneStart + aloneMs - streamStart, slotConfirmedMs, kafka, cpu: aloneCpu },
   };
 }

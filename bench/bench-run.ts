@@ -165,6 +165,12 @@ export class BenchRun {
     return groups;
   }
 
+  /** Transactions committed in a database so far (pg_stat_database.xact_commit). */
+  async commitsIn(db: BenchDatabase, serverUrl = this.services.destUrl): Promise<number> {
+    const rows = await query<{ n: string }>(serverUrl, 'SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = $1', [db.name]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Waits until `dest` holds every change pgbench made since `since` (source quiet meanwhile). */
   async waitInSync(dest: BenchDatabase, since: Date, everyMs = 100): Promise<void> {
     const aids = await touchedAccounts(this.source.url, since);

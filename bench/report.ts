@@ -139,6 +139,7 @@ export function formatTable(s: Summary, raw: RawResults): string {
   out.push('CPU used by replication during the unthrottled live run (pgbench + catch-up):');
   out.push(`  native: ${cpuSeconds(live.native.max.cpu)} for ${live.native.max.pgbench.transactions} transactions`);
   out.push(`  Ferry:  ${cpuSeconds(live.ferry.max.cpu)} for ${live.ferry.max.pgbench.transactions} transactions`);
+  out.push(`destination transactions: backlog native ${backlog.native.destCommits}, Ferry ${backlog.ferry.destCommits} (for ${backlog.pgbench.transactions} source transactions); unthrottled live run native ${live.native.max.destCommits}, Ferry ${live.ferry.max.destCommits} (for ${live.native.max.pgbench.transactions} / ${live.ferry.max.pgbench.transactions})`);
   out.push(`catch-up after pgbench stopped (ms): native ${live.native.max.catchUpMs}/${live.native.rate.catchUpMs}, Ferry ${live.ferry.max.catchUpMs}/${live.ferry.rate.catchUpMs} (unthrottled/rate)`);
   out.push(`capture alone, backlog: committed to Kafka after ${sec(backlog.captureAlone.ms)} s, slot confirmed_flush_lsn past it after ${sec(backlog.captureAlone.slotConfirmedMs)} s`);
   out.push('', 'peak RSS per process run (MB): ' + Object.entries(raw.rssMb).map(([k, v]) => `${k} ${v}`).join(', '));
