@@ -218,6 +218,8 @@ export class StreamingSource {
     const records = this.dispatcher.pendingRecords;
     await this.dispatcher.commit();
     this.stream?.confirm(confirm);
+    // Tell the server now rather than at the next status tick, so WAL is released promptly.
+    this.stream?.sendStatus();
     this.metrics.committed(records, confirm);
     this.pendingConfirm = null;
     this.batchStartedAt = 0;
