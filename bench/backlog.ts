@@ -19,6 +19,8 @@ export interface BacklogResult {
    * passed it, which waits for the replication stream's next status update.
    */
   captureAlone: { ms: number; changesPerS: number; fromStreamStartMs: number; slotConfirmedMs: number; kafka: TopicBytes; cpu: Record<string, number> };
+  /** Sink alone: capture-alone's backlog from Kafka into its own destination, until that matches. */
+  sinkAlone: { ms: number; changesPerS: number; cpu: Record<string, number>; destCommits: number };
 }
 
 /**
@@ -47,8 +49,8 @@ export async function measureBacklog(run: BenchRun): Promise<BacklogResult> {
   const nativeMs = performance.now() - nativeStart;
   // The walsender and apply worker started with ENABLE: their whole CPU time is the backlog's.
   const nativeCpu = cpuDelta({}, cpuByRole(await run.nativeProcesses()));
-  const nativeDestCommits = (await run.commitsIn(run.dest.native)) - nativeCommits;
   await run.native.disable();
+  const nativeDestCommits = (await run.commitsIn(run.dest.native, 1_000)) - nativeCommits;
   run.noteLoad('backlog: native');
 
   run.say('backlog: Ferry capture and sink started, until the destination matches');
@@ -62,9 +64,9 @@ export async function measureBacklog(run: BenchRun): Promise<BacklogResult> {
   const capturePublishedMs = await capturePublished;
   // Ferry's processes started now too (their CPU includes Node's start-up); Kafka's is the difference.
   const ferryCpu = cpuDelta(kafkaBefore, cpuByRole(await run.ferryProcesses(run.e2e, e2e)));
-  const ferryDestCommits = (await run.commitsIn(run.dest.ferry)) - ferryCommits;
   run.noteLoad('backlog: ferry');
   await run.stopPipeline(e2e);
+  const ferryDestCommits = (await run.commitsIn(run.dest.ferry, 1_000)) - ferryCommits;
 
   run.say('backlog: Ferry capture alone, until the backlog is committed in Kafka');
   const kafkaBeforeAlone = cpuByRole({ kafka: run.kafkaPid() });
@@ -80,6 +82,18 @@ export async function measureBacklog(run: BenchRun): Promise<BacklogResult> {
   run.noteLoad('backlog: capture alone');
   await run.stopPipeline(alone);
 
+  run.say('backlog: Ferry sink alone on capture-alone\'s output, until its destination matches');
+  const sinkCommits = await run.commitsIn(run.dest.sinkAlone);
+  const kafkaBeforeSink = cpuByRole({ kafka: run.kafkaPid() });
+  const sinkStart = Date.now();
+  const sink = run.startSink(run.sinkAlone, 'backlog-sink-alone');
+  await waitForFingerprint(run.dest.sinkAlone.url, want, aids, run.timeoutMs);
+  const sinkMs = Date.now() - sinkStart;
+  const sinkCpu = cpuDelta(kafkaBeforeSink, cpuByRole(await run.ferryProcesses(run.sinkAlone, sink)));
+  run.noteLoad('backlog: sink alone');
+  await run.stopPipeline(sink);
+  const sinkDestCommits = (await run.commitsIn(run.dest.sinkAlone, 1_000)) - sinkCommits;
+
   const perS = (ms: number) => Math.round(changes / (ms / 1000));
   return {
     pgbench: bench,
@@ -87,5 +101,6 @@ export async function measureBacklog(run: BenchRun): Promise<BacklogResult> {
     native: { ms: Math.round(nativeMs), changesPerS: perS(nativeMs), cpu: nativeCpu, destCommits: nativeDestCommits },
     ferry: { ms: ferryMs, changesPerS: perS(ferryMs), capturePublishedMs, cpu: ferryCpu, destCommits: ferryDestCommits },
     captureAlone: { ms: aloneMs, changesPerS: perS(aloneMs), fromStreamStartMs: aloneStart + aloneMs - streamStart, slotConfirmedMs, kafka, cpu: aloneCpu },
+    sinkAlone: { ms: sinkMs, changesPerS: perS(sinkMs), cpu: sinkCpu, destCommits: sinkDestCommits },
   };
 }

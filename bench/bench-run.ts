@@ -9,7 +9,7 @@ import { fingerprint, touchedAccounts, waitForFingerprint } from './fingerprint.
 import { committedEndOffsets } from './kafka-wire.js';
 import type { NativeReplication } from './native-replication.js';
 import type { BenchOptions } from './options.js';
-import { query, waitUntil, withClient } from './sql.js';
+import { query, sleep, waitUntil, withClient } from './sql.js';
 
 export interface Services {
   sourceUrl: string;
@@ -18,11 +18,15 @@ export interface Services {
   registryUrl: string;
 }
 
-/** A running Ferry pipeline: capture, and a sink unless capture runs alone. */
+/** A running Ferry pipeline: capture and sink, or one of them alone. */
 export interface Pipeline {
   label: string;
-  capture: FerryProcess;
+  capture: FerryProcess | null;
   sink: FerryProcess | null;
+}
+
+export interface CapturePipeline extends Pipeline {
+  capture: FerryProcess;
 }
 
 /**
@@ -41,12 +45,14 @@ export class BenchRun {
     readonly options: BenchOptions,
     readonly services: Services,
     readonly source: BenchDatabase,
-    readonly dest: { copy: BenchDatabase; native: BenchDatabase; ferry: BenchDatabase },
+    readonly dest: { copy: BenchDatabase; native: BenchDatabase; ferry: BenchDatabase; sinkAlone: BenchDatabase },
     readonly native: NativeReplication,
     /** capture → Kafka → sink into dest.ferry. */
     readonly e2e: FerryTask,
     /** capture alone (its own slot and topics), to time capture without a sink. */
     readonly alone: FerryTask,
+    /** The same task and topics as `alone`, with its own destination (dest.sinkAlone): the sink timed alone. */
+    readonly sinkAlone: FerryTask,
     readonly profileDir: string | undefined,
     readonly timeoutMs: number,
   ) {}
@@ -59,15 +65,21 @@ export class BenchRun {
     this.loadAverage[phase] = Math.round(loadavg()[0]! * 100) / 100;
   }
 
-  startPipeline(task: FerryTask, label: string, withSink: boolean): Pipeline {
+  /** Starts capture, and the sink with it unless `withSink` is false. */
+  startPipeline(task: FerryTask, label: string, withSink: boolean): CapturePipeline {
     const capture = FerryProcess.start(task, 'capture', label, this.profileDir);
     const sink = withSink ? FerryProcess.start(task, 'sink', label, this.profileDir) : null;
     return { label, capture, sink };
   }
 
+  /** Starts a sink alone, on what capture already put in Kafka. */
+  startSink(task: FerryTask, label: string): Pipeline & { sink: FerryProcess } {
+    return { label, capture: null, sink: FerryProcess.start(task, 'sink', label, this.profileDir) };
+  }
+
   async stopPipeline(pipeline: Pipeline): Promise<void> {
-    const [capture, sink] = await Promise.all([pipeline.capture.stop(), pipeline.sink?.stop()]);
-    this.rssMb[`${pipeline.label} capture`] = Math.round(capture);
+    const [capture, sink] = await Promise.all([pipeline.capture?.stop(), pipeline.sink?.stop()]);
+    if (capture !== undefined) this.rssMb[`${pipeline.label} capture`] = Math.round(capture);
     if (sink !== undefined) this.rssMb[`${pipeline.label} sink`] = Math.round(sink);
   }
 
@@ -152,12 +164,17 @@ export class BenchRun {
 
   /** The processes doing Ferry's work, from source to destination. */
   async ferryProcesses(task: FerryTask, pipeline: Pipeline): Promise<ProcessGroups> {
-    const groups: ProcessGroups = { walsender: await this.walsenderPid(task.slot), capture: [pipeline.capture.pid], kafka: this.kafkaPid() };
+    const groups: ProcessGroups = { kafka: this.kafkaPid() };
+    if (pipeline.capture) {
+      groups.walsender = await this.walsenderPid(task.slot);
+      groups.capture = [pipeline.capture.pid];
+    }
     if (pipeline.sink) {
+      const dest = task === this.sinkAlone ? this.dest.sinkAlone : this.dest.ferry;
       const backends = await query<{ pid: number }>(
-        this.dest.ferry.url,
+        this.services.destUrl,
         `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'ferry-sink%'`,
-        [this.dest.ferry.name],
+        [dest.name],
       );
       groups.sink = [pipeline.sink.pid];
       groups['sink backends'] = backends.map((r) => r.pid);
@@ -165,8 +182,13 @@ export class BenchRun {
     return groups;
   }
 
-  /** Transactions committed in a database so far (pg_stat_database.xact_commit). */
-  async commitsIn(db: BenchDatabase, serverUrl = this.services.destUrl): Promise<number> {
+  /**
+   * Transactions committed in a database so far (pg_stat_database.xact_commit). A running
+   * backend reports its counters up to 10 s late, so read this after the writers exited;
+   * `settleMs` gives exiting backends time to report.
+   */
+  async commitsIn(db: BenchDatabase, settleMs = 0, serverUrl = this.services.destUrl): Promise<number> {
+    await sleep(settleMs);
     const rows = await query<{ n: string }>(serverUrl, 'SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = $1', [db.name]);
     return Number(rows[0]?.n ?? 0);
   }

@@ -1,6 +1,7 @@
-import type { BenchRun } from './bench-run.js';
+import type { BenchRun, Pipeline } from './bench-run.js';
 import { copyPipe } from './copy-pipe.js';
-import { ALL_TABLES, PGBENCH_TABLES, rowCounts } from './databases.js';
+import { ALL_TABLES, PGBENCH_TABLES, rowCounts, type BenchDatabase } from './databases.js';
+import type { FerryTask } from './ferry-process.js';
 import { taskTopicBytes, type TopicBytes } from './kafka-topics.js';
 import { waitUntil, withClient } from './sql.js';
 
@@ -23,6 +24,8 @@ export interface FullLoadResult {
   };
   /** Capture alone (no sink running): the snapshot into Kafka. */
   captureAlone: LoadFigures & { fromStep1Ms: number };
+  /** Sink alone (capture stopped): capture-alone's snapshot from Kafka into an empty destination. */
+  sinkAlone: LoadFigures;
 }
 
 /**
@@ -53,20 +56,7 @@ export async function measureFullLoad(run: BenchRun): Promise<FullLoadResult> {
   run.say('full load: Ferry end to end (capture and sink started together)');
   const ferryStart = Date.now();
   const e2e = run.startPipeline(run.e2e, 'full-load', true);
-  await withClient(run.dest.ferry.url, (client) =>
-    waitUntil('Ferry to apply every table\'s snapshot', async () => {
-      run.checkAlive(e2e);
-      try {
-        const { rows: done } = await client.query<{ n: string }>(
-          `SELECT count(*) FILTER (WHERE snapshot_complete)::text AS n FROM ferry.sink_tables WHERE consumer_group = $1 AND source_table <> '_heartbeat'`,
-          [run.e2e.group],
-        );
-        return Number(done[0]!.n) >= ALL_TABLES.length;
-      } catch {
-        return false; // the sink has not created its bookkeeping yet
-      }
-    }, run.timeoutMs, 200),
-  );
+  await waitSnapshotApplied(run, run.dest.ferry, run.e2e, e2e);
   const ferryMs = Date.now() - ferryStart;
   const captureDoneMs = e2e.capture.logTime('Snapshot step 4 - complete')! - ferryStart;
   await expectRows(run.dest.ferry.url, want, 'Ferry');
@@ -84,6 +74,15 @@ export async function measureFullLoad(run: BenchRun): Promise<FullLoadResult> {
   run.noteLoad('full load: capture alone');
   await run.stopPipeline(alone);
 
+  run.say('full load: Ferry sink alone (capture-alone\'s snapshot from Kafka into an empty destination)');
+  const sinkStart = Date.now();
+  const sink = run.startSink(run.sinkAlone, 'snapshot-sink-alone');
+  await waitSnapshotApplied(run, run.dest.sinkAlone, run.sinkAlone, sink);
+  const sinkMs = Date.now() - sinkStart;
+  await expectRows(run.dest.sinkAlone.url, want, 'Ferry sink alone');
+  run.noteLoad('full load: sink alone');
+  await run.stopPipeline(sink);
+
   return {
     rows,
     copyBytes,
@@ -91,7 +90,26 @@ export async function measureFullLoad(run: BenchRun): Promise<FullLoadResult> {
     native: figures(nativeMs),
     ferry: { ...figures(ferryMs), captureDoneMs, kafka },
     captureAlone: { ...figures(done - aloneStart), fromStep1Ms: done - step1 },
+    sinkAlone: figures(sinkMs),
   };
+}
+
+/** Until the sink has applied every table's end-of-snapshot marker. */
+async function waitSnapshotApplied(run: BenchRun, dest: BenchDatabase, task: FerryTask, pipeline: Pipeline): Promise<void> {
+  await withClient(dest.url, (client) =>
+    waitUntil('Ferry to apply every table\'s snapshot', async () => {
+      run.checkAlive(pipeline);
+      try {
+        const { rows: done } = await client.query<{ n: string }>(
+          `SELECT count(*) FILTER (WHERE snapshot_complete)::text AS n FROM ferry.sink_tables WHERE consumer_group = $1 AND source_table <> '_heartbeat'`,
+          [task.group],
+        );
+        return Number(done[0]!.n) >= ALL_TABLES.length;
+      } catch {
+        return false; // the sink has not created its bookkeeping yet
+      }
+    }, run.timeoutMs, 200),
+  );
 }
 
 async function expectRows(url: string, want: Record<string, number>, who: string): Promise<void> {

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     copy: await database(services.destUrl, `bench_copy_${id}`),
     native: await database(services.destUrl, `bench_native_${id}`),
     ferry: await database(services.destUrl, `bench_ferry_${id}`),
+    sinkAlone: await database(services.destUrl, `bench_sink_${id}`),
   };
   say(`loading the source: pgbench -i -s ${options.scale}`);
   const loadStart = performance.now();
@@ -81,9 +82,11 @@ async function main(): Promise<void> {
   cleanups.push({ what: 'native subscription and publication', undo: () => native.drop() });
   const e2e = ferryTask(`bench-${id}-e2e`, source, dest.ferry);
   const alone = ferryTask(`bench-${id}-cap`, source, dest.ferry);
+  // The same task (slot, topics) with its own destination: the sink timed alone on capture's output.
+  const sinkAlone = ferryTask(`bench-${id}-cap`, source, dest.sinkAlone, join(workDir, 'sink-alone'));
 
   const timeoutMs = 20 * 60_000 + options.scale * 30_000;
-  const run = new BenchRun(options, services, source, dest, native, e2e, alone, profileDir, timeoutMs);
+  const run = new BenchRun(options, services, source, dest, native, e2e, alone, sinkAlone, profileDir, timeoutMs);
   const fullLoad = await measureFullLoad(run);
   const backlog = await measureBacklog(run);
   const live = await measureLiveSync(run);
@@ -122,10 +125,10 @@ async function database(serverUrl: string, name: string): Promise<BenchDatabase>
   return db;
 }
 
-function ferryTask(name: string, source: BenchDatabase, dest: BenchDatabase): FerryTask {
+function ferryTask(name: string, source: BenchDatabase, dest: BenchDatabase, dir = workDir): FerryTask {
   const task = writeTaskFile({
     name,
-    dir: workDir,
+    dir,
     sourceUrl: source.url,
     destUrl: dest.url,
     brokers: services.brokers,

@@ -58,6 +58,8 @@ export function summarize(raw: RawResults) {
     max_rss_mb: maxRss,
     capture_snapshot_rows_per_s: fullLoad.captureAlone.rowsPerS,
     capture_stream_changes_per_s: backlog.captureAlone.changesPerS,
+    sink_snapshot_rows_per_s: fullLoad.sinkAlone.rowsPerS,
+    sink_backlog_changes_per_s: backlog.sinkAlone.changesPerS,
     ferry_full_load_rows_per_s: fullLoad.ferry.rowsPerS,
     native_full_load_rows_per_s: fullLoad.native.rowsPerS,
     copy_full_load_rows_per_s: fullLoad.copy.rowsPerS,
@@ -126,6 +128,8 @@ export function formatTable(s: Summary, raw: RawResults): string {
     ['peak RSS MB (max process)', n(s.max_rss_mb), '', '', '', `< 512 ${mark(met.rss)}`],
     ['capture alone: snapshot rows/s', n(s.capture_snapshot_rows_per_s), '', '', '', ''],
     ['capture alone: backlog changes/s', n(s.capture_stream_changes_per_s), '', '', '', ''],
+    ['sink alone: snapshot rows/s', n(s.sink_snapshot_rows_per_s), '', '', '', ''],
+    ['sink alone: backlog changes/s', n(s.sink_backlog_changes_per_s), '', '', '', ''],
     ['Kafka bytes per snapshot row', n(s.kafka_bytes_per_snapshot_row), '', `${n(fullLoad.copyBytes / fullLoad.rows)} (COPY text)`, '', ''],
     ['Kafka bytes per change', n(s.kafka_bytes_per_change), '', '', '', ''],
   ];
@@ -136,10 +140,11 @@ export function formatTable(s: Summary, raw: RawResults): string {
   out.push(`  native: ${cpuLine(backlog.native.cpu, backlog.changes)}`);
   out.push(`  Ferry:  ${cpuLine(backlog.ferry.cpu, backlog.changes)}`);
   out.push(`  capture alone: ${cpuLine(backlog.captureAlone.cpu, backlog.changes)}`);
+  out.push(`  sink alone: ${cpuLine(backlog.sinkAlone.cpu, backlog.changes)}`);
   out.push('CPU used by replication during the unthrottled live run (pgbench + catch-up):');
   out.push(`  native: ${cpuSeconds(live.native.max.cpu)} for ${live.native.max.pgbench.transactions} transactions`);
   out.push(`  Ferry:  ${cpuSeconds(live.ferry.max.cpu)} for ${live.ferry.max.pgbench.transactions} transactions`);
-  out.push(`destination transactions: backlog native ${backlog.native.destCommits}, Ferry ${backlog.ferry.destCommits} (for ${backlog.pgbench.transactions} source transactions); unthrottled live run native ${live.native.max.destCommits}, Ferry ${live.ferry.max.destCommits} (for ${live.native.max.pgbench.transactions} / ${live.ferry.max.pgbench.transactions})`);
+  out.push(`destination transactions for the backlog's ${backlog.pgbench.transactions} source transactions: native ${backlog.native.destCommits}, Ferry ${backlog.ferry.destCommits}, sink alone ${backlog.sinkAlone.destCommits}`);
   out.push(`catch-up after pgbench stopped (ms): native ${live.native.max.catchUpMs}/${live.native.rate.catchUpMs}, Ferry ${live.ferry.max.catchUpMs}/${live.ferry.rate.catchUpMs} (unthrottled/rate)`);
   out.push(`capture alone, backlog: committed to Kafka after ${sec(backlog.captureAlone.ms)} s, slot confirmed_flush_lsn past it after ${sec(backlog.captureAlone.slotConfirmedMs)} s`);
   out.push('', 'peak RSS per process run (MB): ' + Object.entries(raw.rssMb).map(([k, v]) => `${k} ${v}`).join(', '));
@@ -162,7 +167,7 @@ export function chartFor(s: Summary, raw: RawResults): string {
     { label: 'lag p99 < 1 s', share: s.lag_p99_ms ? GOALS.lagP99Ms / s.lag_p99_ms : 0, detail: `${formatNumber(s.lag_p99_ms ?? NaN)} ms at ${formatNumber(s.lag_rate_tps)} TPS` },
     { label: 'each process < 512 MB', share: GOALS.rssMb / s.max_rss_mb, detail: `largest ${s.max_rss_mb} MB` },
   ];
-  const subtitle = `commit ${machine.commit.slice(0, 7)}${machine.uncommittedFiles ? ` (+${machine.uncommittedFiles} changed files)` : ''}; pgbench scale ${options.scale} (${fullLoad.rows.toLocaleString('en-US')} rows), ${options.clients} clients; ${machine.nproc} cores, ${machine.memoryGb} GB; PostgreSQL ${machine.sourcePg} → ${machine.destPg}, Kafka ${machine.kafka}; max load average ${s.load_average_max}; ${raw.startedAt}`;
+  const subtitle = `commit ${machine.commit.slice(0, 7)}${machine.uncommittedFiles ? ` (+${machine.uncommittedFiles} changed files)` : ''}; pgbench scale ${options.scale} (${fullLoad.rows.toLocaleString('en-US')} rows), ${options.clients} clients; ${machine.nproc} cores, ${machine.memoryGb} GB; PostgreSQL ${machine.sourcePg} → ${machine.destPg}, Kafka ${machine.kafka}; max load average ${s.load_average_max}; ${raw.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
   return renderChart('Ferry vs PostgreSQL native logical replication', subtitle, groups, goals);
 }
 
