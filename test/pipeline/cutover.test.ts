@@ -176,7 +176,8 @@ describe('ferry cutover with a roles fence and backflow', () => {
 
   it('names a role to fence that does not exist, before changing anything', async () => {
     const ghost = uniqueName('no_such_role');
-    const { code, output } = await runFerry(['cutover', '-c', task.file, '--fence', `roles:${appRole},${ghost}`]);
+    // A generous lag limit, so the missing role is what stops it even on a loaded machine.
+    const { code, output } = await runFerry(['cutover', '-c', task.file, '--fence', `roles:${appRole},${ghost}`, '--max-lag-seconds', '1000']);
     expect(code).toBe(1);
     expect(output).toContain(`cannot fence role "${ghost}": no such role on the source; nothing was changed`);
     const [role] = await query<{ can: boolean }>(source.url, 'SELECT rolcanlogin AS can FROM pg_roles WHERE rolname = $1', [appRole]);

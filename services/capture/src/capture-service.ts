@@ -230,9 +230,10 @@ export class CaptureService {
       { topic: topics.offsets, partitions: 1, replicationFactor: rf, compacted: true },
       { topic: topics.task, partitions: 1, replicationFactor: rf, compacted: true },
       ...tables.flatMap((t) => [
-        { topic: t.topic, partitions: task.kafka.partitions, replicationFactor: rf },
+        // Room for a row with large TOAST values, and for a batch of snapshot rows.
+        { topic: t.topic, partitions: task.kafka.partitions, replicationFactor: rf, configs: { 'max.message.bytes': String(16 * 1024 * 1024) } },
         // One partition: a table's end-of-snapshot marker follows all its chunks.
-        { topic: t.snapshotTopic, partitions: 1, replicationFactor: rf, configs: { 'max.message.bytes': String(4 * 1024 * 1024) } },
+        { topic: t.snapshotTopic, partitions: 1, replicationFactor: rf, configs: { 'max.message.bytes': String(16 * 1024 * 1024) } },
       ]),
     ];
     const admin = kafka.admin();

@@ -53,7 +53,9 @@ export class KafkaDispatcher {
     private readonly log: Logger,
   ) {
     this.maxRecords = settings.maxBufferedRecords ?? 5_000;
-    this.maxBytes = settings.maxBufferedBytes ?? 8 * 1024 * 1024;
+    // kafkajs sends one partition's buffered records as one record batch, which the broker
+    // measures against max.message.bytes (1 MB by default): stay well below it.
+    this.maxBytes = settings.maxBufferedBytes ?? 768 * 1024;
   }
 
   async connect(): Promise<void> {
