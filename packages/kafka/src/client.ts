@@ -40,3 +40,11 @@ function pinoLogCreator(logger: Logger) {
       else logger.debug(extra, message);
     };
 }
+
+/** The client settings of one Ferry process from the task's `kafka` section: `<clientId>-<role>`. */
+export function kafkaSettingsFor(
+  kafka: { brokers: string[]; clientId: string; ssl: boolean; sasl?: KafkaSettings['sasl'] | undefined },
+  role: string,
+): KafkaSettings {
+  return { brokers: kafka.brokers, clientId: `${kafka.clientId}-${role}`, ssl: kafka.ssl, ...(kafka.sasl ? { sasl: kafka.sasl } : {}) };
+}

@@ -1,7 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { isSupervised, loadTaskFile, parseCommonArgs, requireConfigPath, COMMON_HELP, type CommonArgs, type TaskConfig } from '@ferry/config';
 import { FerryError, retry, serviceRetryOptions } from '@ferry/core';
-import { createKafka } from '@ferry/kafka';
+import { createKafka, kafkaSettingsFor } from '@ferry/kafka';
 import { createRootLogger, type Logger } from '@ferry/observability';
 import type { Kafka } from 'kafkajs';
 
@@ -55,7 +55,7 @@ export async function serviceMain(options: ServiceMainOptions, body: (context: S
   try {
     const task = loadTaskFile(requireConfigPath(args, options.name), { overrides: args.overrides });
     const kafka = () =>
-      createKafka({ brokers: task.kafka.brokers, clientId: `${task.kafka.clientId}-${options.name}`, ssl: task.kafka.ssl, ...(task.kafka.sasl ? { sasl: task.kafka.sasl } : {}) }, log);
+      createKafka(kafkaSettingsFor(task.kafka, options.name), log);
     const retrying = (work: () => Promise<void>) =>
       retry(work, {
         ...serviceRetryOptions(task.retry),

@@ -1,4 +1,4 @@
-import { createKafka } from '@ferry/kafka';
+import { createKafka, kafkaSettingsFor } from '@ferry/kafka';
 import { abortCutover } from '../cutover/abort-cutover.js';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS, DEFAULT_MAX_LAG_SECONDS, parseFence, parseSeconds } from '../cutover/cutover-options.js';
 import { formatReport } from '../cutover/cutover-report.js';
@@ -39,7 +39,7 @@ export async function runCutoverCommand(argv: string[]): Promise<number> {
   });
   if (!loaded) return 0;
   const { args, task, log } = loaded;
-  const kafka = createKafka({ brokers: task.kafka.brokers, clientId: `${task.kafka.clientId}-cutover`, ssl: task.kafka.ssl, ...(task.kafka.sasl ? { sasl: task.kafka.sasl } : {}) }, log);
+  const kafka = createKafka(kafkaSettingsFor(task.kafka, 'cutover'), log);
   const store = new TaskStateStore(kafka, task.kafka.topicPrefix, task.kafka.replicationFactor);
   const controller = new AbortController();
   const onSignal = () => {

@@ -1,5 +1,5 @@
 import type { TaskConfig } from '@ferry/config';
-import { createKafka } from '@ferry/kafka';
+import { createKafka, kafkaSettingsFor } from '@ferry/kafka';
 import type { Logger } from '@ferry/observability';
 import { formatPrecheckReport } from '../prechecks/report.js';
 import { runPrechecks } from '../prechecks/run-prechecks.js';
@@ -36,7 +36,7 @@ export async function runMigrate(argv: string[], options: { embedded: boolean })
     await printSchemaPlan(task);
     return 0;
   }
-  const kafka = createKafka({ brokers: task.kafka.brokers, clientId: `${task.kafka.clientId}-coordinator`, ssl: task.kafka.ssl, ...(task.kafka.sasl ? { sasl: task.kafka.sasl } : {}) }, log);
+  const kafka = createKafka(kafkaSettingsFor(task.kafka, 'coordinator'), log);
   const store = new TaskStateStore(kafka, task.kafka.topicPrefix, task.kafka.replicationFactor);
   const state = await store.load();
   const controller = new AbortController();

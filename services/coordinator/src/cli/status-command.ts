@@ -1,4 +1,4 @@
-import { createKafka } from '@ferry/kafka';
+import { createKafka, kafkaSettingsFor } from '@ferry/kafka';
 import { readProgress } from '../workflow/progress.js';
 import { TaskStateStore } from '../workflow/task-state.js';
 import { loadCommand } from './load-command.js';
@@ -13,7 +13,7 @@ export async function runStatusCommand(argv: string[]): Promise<number> {
   const loaded = loadCommand('status', argv, HELP);
   if (!loaded) return 0;
   const { args, task, log } = loaded;
-  const kafka = createKafka({ brokers: task.kafka.brokers, clientId: `${task.kafka.clientId}-status`, ssl: task.kafka.ssl, ...(task.kafka.sasl ? { sasl: task.kafka.sasl } : {}) }, log);
+  const kafka = createKafka(kafkaSettingsFor(task.kafka, 'status'), log);
   const store = new TaskStateStore(kafka, task.kafka.topicPrefix, task.kafka.replicationFactor);
   try {
     const state = await store.load();
