@@ -389,7 +389,13 @@ async function stopPgRecord(record: ServiceRecord): Promise<void> {
       env: pgEnv(),
       timeoutMs: 45_000,
     });
-    if (result.code !== 0 && isAlive(pid)) warn(`${record.service}: pg_ctl stop failed (${(result.stderr || result.stdout).trim()}); signalling ${pid}`);
+    if (result.code !== 0 && isAlive(pid)) {
+      // A fast shutdown waits for walsenders to hand their clients all WAL; a client that
+      // never confirms holds it forever. Immediate mode is PostgreSQL's own next step
+      // (crash recovery at the next start).
+      warn(`${record.service}: fast shutdown did not finish (${(result.stderr || result.stdout).trim()}); trying immediate shutdown`);
+      await run(path.join(record.binDir, 'pg_ctl'), ['stop', '-D', record.dataDir, '-m', 'immediate', '-w', '-t', '30', '-s'], { runAs, env: pgEnv(), timeoutMs: 45_000 });
+    }
   }
   if (isOurs(pid, record.marker)) {
     // SIGINT is PostgreSQL's "fast shutdown".

@@ -118,6 +118,37 @@ describe.each([
     }
   });
 
+  it('confirms keepalive positions only while the consumer says it is idle', async () => {
+    const slotName = uniqueName('pgo_idle');
+    const conn = await ReplicationConnection.connect(db.url, { settings: { wal_sender_timeout: '2s' } });
+    try {
+      const { consistentPoint } = await conn.createSlot(slotName, { exportSnapshot: false });
+      await withSession(db.url, (client) => client.query(`CREATE TABLE IF NOT EXISTS unpublished (id int)`));
+      let idle = false;
+      // Our own status timer is slow, so the server pings every second (wal_sender_timeout/2).
+      const stream = conn.startReplication({ slotName, publications: ['pub'], statusIntervalMs: 60_000, isIdle: () => idle });
+      const background = readUntil(stream, () => false, 60_000).catch(() => undefined);
+      // WAL that carries nothing for this publication: only keepalives reach the client.
+      await withSession(db.url, (client) => client.query(`INSERT INTO unpublished VALUES (1)`));
+      const written = await withSession(db.url, async (client) => Lsn.parse((await client.query(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l));
+      await eventually(async () => stream.receivedLsn.compare(written) >= 0, 'keepalives past the unpublished write');
+      // Busy consumer: nothing moves, though keepalives come and are answered.
+      const asked = stream.stats.repliesRequested;
+      await eventually(async () => stream.stats.repliesRequested >= asked + 2, 'two keepalives asking for a reply');
+      expect((await slotState(db.url, slotName)).confirmedFlush).toEqual(consistentPoint);
+      expect(stream.confirmedLsn).toBeNull();
+
+      idle = true;
+      await eventually(async () => (await slotState(db.url, slotName)).confirmedFlush.compare(written) >= 0, 'the slot to pass the unpublished write');
+      expect(stream.confirmedLsn!.compare(stream.receivedLsn)).toBeLessThanOrEqual(0);
+      await stream.close();
+      await background;
+      await conn.dropSlot(slotName);
+    } finally {
+      await conn.close();
+    }
+  });
+
   it('reports a missing slot and a slot in use with the right error policy', async () => {
     const conn = await ReplicationConnection.connect(db.url);
     const missing = conn.startReplication({ slotName: uniqueName('pgo_missing'), publications: ['pub'] });

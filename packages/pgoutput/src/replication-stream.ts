@@ -31,6 +31,13 @@ export interface ReplicationStreamSettings {
   bufferedFrames?: number;
   /** How long close() waits for the server to end the COPY before giving up. */
   closeTimeoutMs?: number;
+  /**
+   * Asked at every keepalive: true when everything received so far is durable downstream
+   * (no transaction open, nothing waiting to be committed). The keepalive's position is then
+   * confirmed, so the slot moves over WAL that carries nothing for us, and the server can
+   * shut down: a walsender waits at shutdown until its client has confirmed all it sent.
+   */
+  isIdle?: () => boolean;
 }
 
 export interface ReplicationStreamStats {
@@ -56,6 +63,7 @@ export class ReplicationStream implements AsyncIterable<ReplicationEvent> {
   private readonly decoder: PgoutputDecoder;
   private readonly timer: NodeJS.Timeout;
   private readonly closeTimeoutMs: number;
+  private readonly isIdle: (() => boolean) | undefined;
   private received = Lsn.ZERO;
   private confirmed: Lsn | null = null;
   private failure: FerryError | null = null;
@@ -82,6 +90,7 @@ export class ReplicationStream implements AsyncIterable<ReplicationEvent> {
   ) {
     this.decoder = new PgoutputDecoder({ parallelStreaming: settings.parallelStreaming });
     this.closeTimeoutMs = settings.closeTimeoutMs ?? 10_000;
+    this.isIdle = settings.isIdle;
     this.copy = copyBoth(command, {
       alignOnCopyDataFrame: true,
       // One chunk per CopyData frame, and the buffer limit counts frames.
@@ -163,6 +172,9 @@ export class ReplicationStream implements AsyncIterable<ReplicationEvent> {
         if (decoded.tag === 'keepalive') {
           this.counters.keepalives++;
           this.noteReceived(decoded.walEnd);
+          // Frames arrive in WAL order and each was consumed before this one was read, so an
+          // idle consumer has made durable everything before the keepalive's position.
+          if (this.isIdle?.()) this.confirm(decoded.walEnd);
           if (decoded.replyRequested) {
             this.counters.repliesRequested++;
             this.sendStatus(false);

@@ -10,13 +10,47 @@ export interface KeyedEvent {
   value: ChangeEvent | null;
 }
 
-export interface TransactionContext {
-  db: string;
-  xid: number;
-  lsn: string;
-  commitTsMicros: bigint | null;
-  /** Running position of the event inside its source transaction, from 1. */
-  nextOrder: () => bigint;
+/**
+ * One source transaction as its events describe it. Built once at BEGIN: the source block
+ * is the same for every change of a table in the transaction, so it is made once per table.
+ */
+export class TransactionContext {
+  readonly id: string;
+  private order = 0n;
+  private readonly sources = new Map<CapturedTable, SourceInfo>();
+
+  constructor(
+    private readonly db: string,
+    readonly xid: number,
+    readonly lsn: string,
+    /** Commit time, microseconds since the Unix epoch. */
+    readonly commitTsMicros: bigint,
+  ) {
+    this.id = String(xid);
+  }
+
+  /** Running position of the next event inside the transaction, from 1. */
+  nextOrder(): bigint {
+    return ++this.order;
+  }
+
+  source(table: CapturedTable): SourceInfo {
+    let source = this.sources.get(table);
+    if (!source) {
+      source = {
+        db: this.db,
+        schema: table.id.schema,
+        table: table.id.table,
+        lsn: this.lsn,
+        txId: BigInt(this.xid),
+        commitTsMicros: this.commitTsMicros,
+        snapshot: false,
+        chunk: null,
+      };
+      this.sources.set(table, source);
+    }
+    return source;
+  }
 }
 
 /**
@@ -26,23 +60,14 @@ export interface TransactionContext {
  * Unchanged TOAST columns are listed, never filled with a placeholder value.
  */
 export function changeToEvents(change: RowChange, table: CapturedTable, tx: TransactionContext, nowMs: bigint): KeyedEvent[] {
-  const source: SourceInfo = {
-    db: tx.db,
-    schema: table.id.schema,
-    table: table.id.table,
-    lsn: tx.lsn,
-    txId: BigInt(tx.xid),
-    commitTsMicros: tx.commitTsMicros,
-    snapshot: false,
-    chunk: null,
-  };
+  const source = tx.source(table);
   const event = (op: Operation, before: AvroRow | null, after: AvroRow | null, unchangedToast: string[]): ChangeEvent => ({
     before,
     after,
     op,
     source,
     tsMs: nowMs,
-    transaction: { id: String(tx.xid), order: tx.nextOrder() },
+    transaction: { id: tx.id, order: tx.nextOrder() },
     unchangedToast,
   });
 

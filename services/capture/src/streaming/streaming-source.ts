@@ -4,7 +4,9 @@ import type { Logger } from '@ferry/observability';
 import {
   pgMicrosToEpochMs,
   RelationCache,
+  type PgoutputMessage,
   type ReplicationConnection,
+  type ReplicationEvent,
   type ReplicationStream,
   type TruncateMessage,
 } from '@ferry/pgoutput';
@@ -12,7 +14,7 @@ import type { CapturedTable } from '../captured-table.js';
 import type { KafkaDispatcher } from '../dispatch/kafka-dispatcher.js';
 import type { RecordEncoder } from '../dispatch/record-encoder.js';
 import type { CaptureMetrics } from '../capture-metrics.js';
-import { changeToEvents } from './change-events.js';
+import { changeToEvents, TransactionContext } from './change-events.js';
 
 export interface StreamingSourceSettings {
   slot: string;
@@ -40,10 +42,13 @@ interface OpenTransaction {
   xid: number;
   lsn: Lsn;
   commitTsMicros: bigint;
-  order: bigint;
+  context: TransactionContext;
   counts: Map<string, bigint>;
   skip: boolean;
 }
+
+/** A periodic chance to commit what is batched (see eventsWithTicks). */
+const TICK = Symbol('tick');
 
 /** PostgreSQL's epoch (2000-01-01) in microseconds since the Unix epoch. */
 const PG_EPOCH_MICROS = 946_684_800_000_000n;
@@ -56,6 +61,9 @@ const PG_EPOCH_MICROS = 946_684_800_000_000n;
 export class StreamingSource {
   private readonly relations = new RelationCache();
   private stream: ReplicationStream | undefined;
+  /** The source transaction being read, between its BEGIN and COMMIT. */
+  private tx: OpenTransaction | null = null;
+  /** End of the last source transaction whose events are in the open Kafka transaction. */
   private pendingConfirm: Lsn | null = null;
   private batchStartedAt = 0;
 
@@ -78,41 +86,21 @@ export class StreamingSource {
       // transaction as they arrive, and PostgreSQL spills its reorder buffer to disk.
       streaming: false,
       messages: false,
+      isIdle: () => this.tx === null && this.pendingConfirm === null,
     });
     this.stream = stream;
     const stop = () => void stream.close();
     signal.addEventListener('abort', stop, { once: true });
     this.log.info({ slot: this.settings.slot }, 'streaming changes from the slot');
-    let tx: OpenTransaction | null = null;
     try {
-      for await (const { message } of stream) {
-        switch (message.tag) {
-          case 'begin':
-            tx = { xid: message.xid, lsn: message.finalLsn, commitTsMicros: message.commitTime, order: 0n, counts: new Map(), skip: false };
-            break;
-          case 'origin':
-            if (tx && this.settings.skipOrigins(message.originName)) tx.skip = true;
-            break;
-          case 'relation':
-            this.relations.remember(message);
-            this.checkRelation(message.schema, message.table, message.columns);
-            break;
-          case 'insert':
-          case 'update':
-          case 'delete':
-            if (tx && !tx.skip) await this.onRowChange(tx, this.relations.rowChange(message));
-            break;
-          case 'truncate':
-            if (tx && !tx.skip) await this.onTruncate(tx, message);
-            break;
-          case 'commit':
-            if (tx) await this.onCommit(tx, message.endLsn, stream);
-            tx = null;
-            break;
-          default:
-            // type, message and stream-* messages carry nothing Ferry needs here.
-            break;
+      for await (const event of this.eventsWithTicks(stream)) {
+        if (event === TICK) {
+          // Between transactions: commit those held back for batching, so the last one
+          // before a pause in writes waits at most one tick.
+          if (this.tx === null) await this.flush();
+          continue;
         }
+        await this.handle(event.message, stream);
       }
       // Stopped on request: commit what is complete to Kafka. The stream is already
       // closing, so the slot may re-send it after a restart (duplicates after the last
@@ -122,6 +110,78 @@ export class StreamingSource {
       // After a failure nothing is committed or confirmed here: the slot re-sends it.
       signal.removeEventListener('abort', stop);
       await stream.close();
+    }
+  }
+
+  /**
+   * The stream's events, with TICK every `maxBatchMs`. Waiting for the next event goes on in
+   * the background while the loop handles a tick, and only the loop touches the dispatcher,
+   * so a flush never interleaves with a transaction's records. One interval timer serves
+   * all events (a timer per event would cost the hot path).
+   */
+  private async *eventsWithTicks(stream: ReplicationStream): AsyncGenerator<ReplicationEvent | typeof TICK> {
+    const iterator = stream[Symbol.asyncIterator]();
+    let next = iterator.next();
+    let fire: () => void = () => undefined;
+    const newTick = () => new Promise<typeof TICK>((resolve) => (fire = () => resolve(TICK)));
+    let tick = newTick();
+    const ticker = setInterval(() => fire(), this.settings.maxBatchMs);
+    try {
+      for (;;) {
+        // A fired tick wins over a ready event: Promise.race settles with the first settled entry.
+        const result = await Promise.race([tick, next]);
+        if (result === TICK) {
+          tick = newTick();
+          yield TICK;
+          continue;
+        }
+        if (result.done) return;
+        yield result.value;
+        next = iterator.next();
+      }
+    } finally {
+      clearInterval(ticker);
+      // The loop stopped early (failure or stop): the read still waiting must not surface as
+      // an unhandled rejection when the stream closes under it.
+      next.catch(() => undefined);
+    }
+  }
+
+  private async handle(message: PgoutputMessage, stream: ReplicationStream): Promise<void> {
+    const tx = this.tx;
+    switch (message.tag) {
+      case 'begin':
+        this.tx = {
+          xid: message.xid,
+          lsn: message.finalLsn,
+          commitTsMicros: message.commitTime,
+          context: new TransactionContext(this.settings.database, message.xid, message.finalLsn.toString(), message.commitTime + PG_EPOCH_MICROS),
+          counts: new Map(),
+          skip: false,
+        };
+        break;
+      case 'origin':
+        if (tx && this.settings.skipOrigins(message.originName)) tx.skip = true;
+        break;
+      case 'relation':
+        this.relations.remember(message);
+        this.checkRelation(message.schema, message.table, message.columns);
+        break;
+      case 'insert':
+      case 'update':
+      case 'delete':
+        if (tx && !tx.skip) await this.onRowChange(tx, this.relations.rowChange(message));
+        break;
+      case 'truncate':
+        if (tx && !tx.skip) await this.onTruncate(tx, message);
+        break;
+      case 'commit':
+        if (tx) await this.onCommit(tx, message.endLsn, stream);
+        this.tx = null;
+        break;
+      default:
+        // type, message and stream-* messages carry nothing Ferry needs here.
+        break;
     }
   }
 
@@ -142,7 +202,7 @@ export class StreamingSource {
     if (!table || !table.operations.has(change.op)) return;
     const from = this.settings.streamFrom.get(key);
     if (from && tx.lsn.isBefore(from)) return;
-    const events = changeToEvents(change, table, this.context(tx), BigInt(Date.now()));
+    const events = changeToEvents(change, table, tx.context, BigInt(Date.now()));
     for (const event of events) {
       await this.dispatcher.add(this.encoder.change(table, event));
       if (event.value) this.count(tx, table);
@@ -169,14 +229,13 @@ export class StreamingSource {
       if (!table || !table.operations.has('truncate')) continue;
       const from = this.settings.streamFrom.get(table.key);
       if (from && tx.lsn.isBefore(from)) continue;
-      const ctx = this.context(tx);
       const event: ChangeEvent = {
         before: null,
         after: null,
         op: 't',
-        source: { db: ctx.db, schema: table.id.schema, table: table.id.table, lsn: ctx.lsn, txId: BigInt(tx.xid), commitTsMicros: ctx.commitTsMicros, snapshot: false, chunk: null },
+        source: tx.context.source(table),
         tsMs: BigInt(Date.now()),
-        transaction: { id: String(tx.xid), order: ctx.nextOrder() },
+        transaction: { id: tx.context.id, order: tx.context.nextOrder() },
         unchangedToast: [],
       };
       // Every partition gets the truncate, so each sink sees it in order with that partition's rows.
@@ -224,16 +283,6 @@ export class StreamingSource {
     this.pendingConfirm = null;
     this.batchStartedAt = 0;
     if (this.settings.throttle && records > 0) await this.settings.throttle(records, 0);
-  }
-
-  private context(tx: OpenTransaction) {
-    return {
-      db: this.settings.database,
-      xid: tx.xid,
-      lsn: tx.lsn.toString(),
-      commitTsMicros: tx.commitTsMicros + PG_EPOCH_MICROS,
-      nextOrder: () => ++tx.order,
-    };
   }
 
   private count(tx: OpenTransaction, table: CapturedTable): void {
