@@ -91,6 +91,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
+  // A server shutting down ends the session with a FATAL error event; the query rejects anyway.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const result = await client.query<R>(text, params);

@@ -22,6 +22,7 @@ import {
   slotExists,
   startHeartbeat,
 } from './source-setup.js';
+import { readCapturedPosition } from './streaming/captured-position.js';
 import { StreamingSource } from './streaming/streaming-source.js';
 import { createThrottle } from './throttle.js';
 
@@ -165,7 +166,12 @@ export class CaptureService {
         connection ??= await ReplicationConnection.connect(task.source.url);
         const dispatcher = await this.dispatcher(`${task.name}-stream`);
         try {
+          // After the producer has fenced any predecessor: what Kafka already holds.
+          const sourceSystem = (await connection.identifySystem()).systemId;
+          const alreadyCaptured = await readCapturedPosition(this.deps.kafka, topicNames(task.kafka.topicPrefix).transactions, sourceSystem);
           const source = new StreamingSource(connection, tables, encoder, dispatcher, {
+            alreadyCaptured,
+            sourceSystem,
             slot: task.source.slot,
             publication: task.source.publication,
             database,

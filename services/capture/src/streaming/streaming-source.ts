@@ -14,6 +14,7 @@ import type { CapturedTable } from '../captured-table.js';
 import type { KafkaDispatcher } from '../dispatch/kafka-dispatcher.js';
 import type { RecordEncoder } from '../dispatch/record-encoder.js';
 import type { CaptureMetrics } from '../capture-metrics.js';
+import { COMMIT_LSN_HEADER, SOURCE_SYSTEM_HEADER } from './captured-position.js';
 import { changeToEvents, TransactionContext } from './change-events.js';
 
 export interface StreamingSourceSettings {
@@ -30,6 +31,13 @@ export interface StreamingSourceSettings {
   task: string;
   /** Per table: changes committed before this LSN are already in its (re-taken) snapshot. */
   streamFrom: ReadonlyMap<string, Lsn>;
+  /**
+   * Commit LSN of the newest source transaction already in Kafka (readCapturedPosition):
+   * the slot may send it and earlier ones again after a restart of the source.
+   */
+  alreadyCaptured: Lsn | null;
+  /** The source's system identifier, stamped on END records next to the commit LSN. */
+  sourceSystem: string;
   /** Replication origins whose changes are skipped (Ferry's own writes, in backflow). */
   skipOrigins: (name: string) => boolean;
   /** Commit to Kafka at least this often while behind. */
@@ -66,6 +74,8 @@ export class StreamingSource {
   /** End of the last source transaction whose events are in the open Kafka transaction. */
   private pendingConfirm: Lsn | null = null;
   private batchStartedAt = 0;
+  /** Transactions skipped because Kafka already holds them. */
+  private resent = 0;
 
   constructor(
     private readonly connection: ReplicationConnection,
@@ -157,7 +167,7 @@ export class StreamingSource {
           commitTsMicros: message.commitTime,
           context: new TransactionContext(this.settings.database, message.xid, message.finalLsn.toString(), message.commitTime + PG_EPOCH_MICROS),
           counts: new Map(),
-          skip: false,
+          skip: this.alreadyInKafka(message.finalLsn),
         };
         break;
       case 'origin':
@@ -259,7 +269,10 @@ export class StreamingSource {
         commitTsMicros: tx.commitTsMicros + PG_EPOCH_MICROS,
         tsMs: BigInt(Date.now()),
       };
-      await this.dispatcher.add(this.encoder.transaction(boundary));
+      const record = this.encoder.transaction(boundary);
+      // Read back by readCapturedPosition after a restart, without decoding the Avro value.
+      record.headers = { ...record.headers, [COMMIT_LSN_HEADER]: tx.lsn.toString(), [SOURCE_SYSTEM_HEADER]: this.settings.sourceSystem };
+      await this.dispatcher.add(record);
       this.metrics.transactionCaptured(Number(total), pgMicrosToEpochMs(tx.commitTsMicros));
     }
     this.pendingConfirm = endLsn;
@@ -283,6 +296,15 @@ export class StreamingSource {
     this.pendingConfirm = null;
     this.batchStartedAt = 0;
     if (this.settings.throttle && records > 0) await this.settings.throttle(records, 0);
+  }
+
+  /** True for a transaction the slot sends again although its events are already in Kafka. */
+  private alreadyInKafka(commitLsn: Lsn): boolean {
+    const captured = this.settings.alreadyCaptured;
+    if (captured === null || commitLsn.isAfter(captured)) return false;
+    this.resent += 1;
+    if (this.resent === 1) this.log.info({ commitLsn: commitLsn.toString(), capturedThrough: captured.toString() }, 'skipping transactions the slot sent again that are already in Kafka');
+    return true;
   }
 
   private count(tx: OpenTransaction, table: CapturedTable): void {
