@@ -247,8 +247,9 @@ function writeSettings(spec: PgSpec, dir: string, sockets: string, runAs: RunAs 
       'shared_buffers = 128MB',
       'wal_level = logical',
       'max_wal_senders = 32',
-      // Also the number of replication origins (one per sink session) before PostgreSQL 18.
-      'max_replication_slots = 64',
+      // Also the number of replication origins (one per sink session) before PostgreSQL 18:
+      // test suites run many sinks side by side on one server.
+      'max_replication_slots = 256',
       "password_encryption = 'scram-sha-256'",
       'fsync = on',
       '',

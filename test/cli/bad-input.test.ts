@@ -71,7 +71,8 @@ describe('bad data and awkward names', () => {
     await query(source.url, ddl);
     await query(dest.url, ddl);
     await query(source.url, `INSERT INTO "Sales Dept"."Order Lines ""2024""" SELECT g, g * 1.1, 'ü' || g FROM generate_series(1, 1000) g`);
-    task = writeTask(urls, source.url, dest.url);
+    // A refused event is retried for retry.otherMinutes before the sink stops: 3 s here.
+    task = writeTask(urls, source.url, dest.url, 'retry: { otherMinutes: 0.05 }');
   });
 
   afterAll(async () => {
@@ -79,6 +80,15 @@ describe('bad data and awkward names', () => {
     if (task) await releaseTask(task);
     await source?.drop();
     await dest?.drop();
+  });
+
+  it('names tables the task asks for that do not exist', async () => {
+    const missing = writeTask(urls, source.url, dest.url, 'objects: { include: ["public.no_such_table", "\\"Sales Dept\\".\\"No Such\\""] }');
+    const { code, output } = await runFerry(['precheck', '-c', missing.file]);
+    expect(code).toBe(1);
+    expect(output).toContain('public.no_such_table');
+    expect(output).toContain('objects.include selects no table of the source database');
+    expect(output).toContain('"Sales Dept"."No Such"');
   });
 
   it('carries a hyphenated database and quoted, unicode names', async () => {
@@ -107,7 +117,9 @@ describe('bad data and awkward names', () => {
     expect(code).toBe(1);
     const { readFileSync } = await import('node:fs');
     const log = readFileSync(sink.logFile, 'utf8');
-    expect(log).toMatch(/DATA_INVALID: message starts with byte 110, not the Confluent magic byte 0/);
+    expect(log).toContain(
+      `DATA_INVALID: cannot apply the event at topic ${tableTopic} partition 0 offset ${poisonOffset} (an undecodable message): message starts with byte 110, not the Confluent magic byte 0`,
+    );
     expect(log).toContain(`topic=${tableTopic}`);
     expect(log).toMatch(/partition=0 offset=\d+/);
     // The destination's own offset for that partition stops at the poison: it was not skipped.

@@ -29,6 +29,8 @@ describe('capture → Kafka → sink', () => {
        INSERT INTO pairs SELECT g, 'k' || (g % 7) FROM generate_series(1, 500) g;`,
     );
     await query(source.url, `INSERT INTO loose VALUES (1, 'same'), (1, 'same'), (2, 'other')`);
+    // Uncompressed out-of-line storage: a long note is surely TOASTed, so updates leave it unsent.
+    await query(source.url, `ALTER TABLE items ALTER COLUMN note SET STORAGE EXTERNAL`);
     task = writeTask(urls, source.url, dest.url, 'snapshot: { parallelism: 2, chunkRows: 5000 }');
   });
 
@@ -61,6 +63,9 @@ describe('capture → Kafka → sink', () => {
     await query(source.url, `UPDATE items SET note = repeat('toast-', 20000) WHERE id = 7`);
     await query(source.url, `UPDATE items SET price = 99 WHERE id = 7`);
     await query(source.url, `UPDATE items SET id = 70007 WHERE id = 8`);
+    // A key change that leaves the TOASTed note unsent: it must still arrive under the new key.
+    await query(source.url, `UPDATE items SET note = repeat('key-toast-', 10000) WHERE id = 9`);
+    await query(source.url, `UPDATE items SET id = 70009 WHERE id = 9`);
     await query(source.url, `UPDATE pairs SET b = 'moved' WHERE a = 3 AND b = 'k3'`);
     await query(source.url, `DELETE FROM loose WHERE ctid = (SELECT min(ctid) FROM loose WHERE n = 1); UPDATE loose SET t = 'changed' WHERE n = 2`);
 
@@ -75,6 +80,8 @@ describe('capture → Kafka → sink', () => {
     }
     const [toast] = await query<{ len: number; price: string }>(dest.url, `SELECT length(note) AS len, price::text AS price FROM items WHERE id = 7`);
     expect(toast).toEqual({ len: 120000, price: '99.00' });
+    const [moved] = await query<{ len: number }>(dest.url, `SELECT length(note) AS len FROM items WHERE id = 70009`);
+    expect(moved).toEqual({ len: 100000 });
   });
 
   it('applies TRUNCATE after every partition has reached it', async () => {

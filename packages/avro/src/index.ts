@@ -51,6 +51,22 @@ export {
 export { SchemaIncompatibleError } from './schema-incompatibility.js';
 export { AvroCodec, type SchemaWriter, type DecodedMessage, type ReaderSchema } from './codec.js';
 export { compileAvroType } from './compile-avro-type.js';
+export { evolveRecordSchema } from './schema-evolution.js';
+export {
+  DDL_EVENT_HEADER,
+  ddlEventRecord,
+  ddlEventSchema,
+  decodeDdlEventHeader,
+  encodeDdlEventHeader,
+  type ColumnDefinition,
+  type ConstraintDefinition,
+  type DdlAction,
+  type DdlEvent,
+  type DdlEventRecord,
+  type DroppedObject,
+  type IndexDefinition,
+  type TableDefinition,
+} from './ddl-event.js';
 export { bigintLongType } from './bigint-long-type.js';
 export {
   fullName,

@@ -4,3 +4,4 @@ export { resolveTask, type TaskConfig, type ResolvedDestination } from './resolv
 export { renderTaskReference } from './task-reference.js';
 export { ObjectSelection, patternToRegExp } from './object-selection.js';
 export { parseCommonArgs, requireConfigPath, isSupervised, COMMON_HELP, type CommonArgs } from './cli-args.js';
+export { sinkOriginPrefix, isOriginOf, skippedOrigins } from './origin-names.js';

@@ -41,6 +41,13 @@ export class ObjectSelection {
     return this.lookup(this.objects.where, schema, table);
   }
 
+  /** Computed or masked columns and a drop condition for a table, if the task sets any (see objects.transform). */
+  transform(schema: string, table: string): { columns: Record<string, string>; dropWhere?: string | undefined } | undefined {
+    const transform = this.lookup(this.objects.transform, schema, table);
+    if (!transform || (Object.keys(transform.columns).length === 0 && transform.dropWhere === undefined)) return undefined;
+    return transform;
+  }
+
   /** Which change kinds are carried in incremental sync. */
   operations(schema: string, table: string): Set<'insert' | 'update' | 'delete' | 'truncate'> {
     return new Set(this.lookup(this.objects.operations, schema, table) ?? ['insert', 'update', 'delete', 'truncate']);

@@ -47,14 +47,21 @@ function walk(node: JsonSchema, path: string, required: Set<string>, rows: strin
     );
     if (real.properties) walk(real, childPath, new Set(real.required ?? []), rows);
     if (real.items?.properties) walk(real.items, `${childPath}[]`, new Set(real.items.required ?? []), rows);
+    // A map whose values are objects (e.g. objects.transform): document the value's keys under <key>.
+    const value = typeof real.additionalProperties === 'object' ? unwrap(real.additionalProperties) : undefined;
+    if (value?.properties) walk(value, `${childPath}.<key>`, new Set(value.required ?? []), rows);
   }
 }
 
 function unwrap(node: JsonSchema): JsonSchema {
-  return node.anyOf?.find((n) => n.type !== 'null') ?? node;
+  const members = node.anyOf?.filter((n) => n.type !== 'null') ?? [];
+  // A real union (e.g. boolean or integer) stays whole, so its type reads "boolean or integer".
+  if (members.length > 1) return node;
+  return members[0] ?? node;
 }
 
 function typeOf(node: JsonSchema): string {
+  if (node.anyOf) return node.anyOf.filter((n) => n.type !== 'null').map((n) => typeOf(unwrap(n))).join(' or ');
   if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
   if (node.type === 'array') return `list of ${node.items ? typeOf(unwrap(node.items)) : 'values'}`;
   if (node.type === 'object' && !node.properties && typeof node.additionalProperties === 'object') {

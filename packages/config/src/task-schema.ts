@@ -35,8 +35,16 @@ const source = endpoint
     publication: identifier.optional().describe('Publication name. Default: ferry_<task name>.'),
     failoverSlot: z
       .boolean()
+      .optional()
+      .describe(
+        'Create the slot as a failover slot (PostgreSQL 17+), so a promoted standby keeps the stream; the standby needs sync_replication_slots (docs/failover.md). Default: on when the source is a PostgreSQL 17+ primary, off below.',
+      ),
+    forwardReplicated: z
+      .boolean()
       .default(false)
-      .describe('PostgreSQL 17+: create the slot as a failover slot so a promoted standby keeps the stream.'),
+      .describe(
+        'Cascade (A → B → C): also carry changes that another Ferry task applied to this source. Default false: writes tagged with a Ferry replication origin are skipped, so backflow never echoes. Changes written by this task\'s own backflow are skipped either way.',
+      ),
   })
   .describe('The database being migrated. Ferry reads it with a snapshot and a logical replication slot.');
 
@@ -97,6 +105,25 @@ const objects = z
       .record(z.string(), z.string().min(1))
       .default({})
       .describe('Per table, a SQL condition rows must meet to be migrated (checked by precheck).'),
+    transform: z
+      .record(
+        z.string(),
+        z.strictObject({
+          columns: z
+            .record(z.string(), z.string().min(1))
+            .default({})
+            .describe('Column → SQL expression over the source row\'s columns (source names), e.g. { email: "md5(email)" }. Not for key columns.'),
+          dropWhere: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('A SQL condition on the row (source column names): rows for which it is true are kept out of the destination, and removed when an update makes it true.'),
+        }),
+      )
+      .default({})
+      .describe(
+        'Per table, values computed or masked on the way into the destination, and rows kept out. Evaluated by the destination server; checked by precheck. See README, "Transforms".',
+      ),
     operations: z
       .record(z.string(), z.array(z.enum(['insert', 'update', 'delete', 'truncate'])).min(1))
       .default({})
@@ -112,6 +139,7 @@ const objects = z
     columns: {},
     rename: { schemas: {}, tables: {}, columns: {} },
     where: {},
+    transform: {},
     operations: {},
     nameCase: 'source',
   })
@@ -179,6 +207,49 @@ export const taskSchema = z
       })
       .default({ full: {}, incremental: {} })
       .describe('Rate limits, to spare a busy source or destination.'),
+    sink: z
+      .strictObject({
+        mode: z
+          .enum(['partition', 'transactional'])
+          .default('partition')
+          .describe(
+            'partition: each partition applied on its own (fastest). transactional: whole source transactions in commit order, one destination transaction each, for destinations read during sync; one sink per destination, no dead letters.',
+          ),
+        deadLetter: z
+          .strictObject({
+            enabled: z
+              .boolean()
+              .default(false)
+              .describe(
+                'Write an event that still cannot be applied after retry.otherMinutes to a dead-letter topic and go on, instead of stopping.',
+              ),
+            topic: z
+              .string()
+              .regex(/^[A-Za-z0-9._-]+$/, 'topic names may contain letters, digits, ".", "_" and "-"')
+              .optional()
+              .describe('Dead-letter topic. Default: <topic prefix>._dlq.<destination name>.'),
+          })
+          .default({ enabled: false })
+          .describe('Dead letters are also recorded in ferry.sink_dead_letters on the destination and counted in the sink metrics.'),
+        throttle: rate.default({}).describe('Limit for applying to each destination (snapshot rows and changes together).'),
+        sliceEvents: z
+          .number()
+          .int()
+          .min(1)
+          .default(5_000)
+          .describe('At most this many events are decoded and applied in one destination transaction.'),
+        sliceBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(8 * 1024 * 1024)
+          .describe('At most about this many Kafka message bytes are decoded and applied in one destination transaction.'),
+      })
+      .default({ mode: 'partition', deadLetter: { enabled: false }, throttle: {}, sliceEvents: 5_000, sliceBytes: 8 * 1024 * 1024 })
+      .refine((sink) => !(sink.mode === 'transactional' && sink.deadLetter.enabled), {
+        message: 'sink.mode transactional applies whole source transactions and cannot set single events aside: turn sink.deadLetter off',
+      })
+      .describe('How sinks apply to the destinations.'),
     retry: z
       .strictObject({
         connectionMinutes: z.number().positive().default(720).describe('How long to keep retrying an unreachable server.'),
@@ -188,18 +259,84 @@ export const taskSchema = z
       .describe('Retry windows before a task stops with an error.'),
     verify: z
       .strictObject({
-        continuous: z.boolean().default(true).describe('Re-verify data during incremental sync.'),
-        intervalSeconds: z.number().int().min(10).default(300).describe('Seconds between continuous verification rounds.'),
+        continuous: z
+          .union([z.boolean(), z.number().int().min(10)])
+          .default(false)
+          .describe(
+            'Re-verify data during incremental sync (results in `ferry status` and the task state): false, true (every intervalSeconds), or a number of seconds between rounds.',
+          ),
+        intervalSeconds: z.number().int().min(10).default(300).describe('Seconds between continuous verification rounds when continuous is true.'),
+        chunkRows: z.number().int().min(100).default(10_000).describe('Rows per key range whose count and checksum are compared; a differing range is compared row by row.'),
+        maxDifferences: z.number().int().min(1).max(10_000).default(20).describe('Differing rows named per table (all are counted).'),
+        recheckTimeoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(120)
+          .describe('While sync runs, how long to wait for the destination to pass the source position of a check before re-checking differences.'),
+        sequences: z
+          .enum(['auto', 'strict', 'info', 'off'])
+          .default('auto')
+          .describe(
+            'Sequences: strict fails when a destination sequence is behind the source; info only reports it (sequences are synced at cutover); auto is info while sync runs, strict after cutover.',
+          ),
+        schema: z.boolean().default(true).describe('Also compare schema objects (tables, columns, constraints, indexes, views, ...).'),
       })
-      .default({ continuous: true, intervalSeconds: 300 })
-      .describe('Data verification.'),
+      .default({ continuous: false, intervalSeconds: 300, chunkRows: 10_000, maxDifferences: 20, recheckTimeoutSeconds: 120, sequences: 'auto', schema: true })
+      .describe('Data verification (`ferry verify`, continuous verification, and the check at cutover).'),
+    ddl: z
+      .strictObject({
+        capture: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Capture schema changes on the source (an event trigger, which needs a superuser) and apply them on the destination in stream order; new tables of selected schemas join the task. Off: a schema change during sync is only warned about.',
+          ),
+      })
+      .default({ capture: true })
+      .describe('Schema changes (DDL) during incremental sync.'),
     alerts: z
       .strictObject({
         lagSeconds: z.number().positive().default(30).describe('Alert when replication lag exceeds this.'),
         webhook: z.url().optional().describe('POST alerts as JSON to this URL.'),
+        retainedWalBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 ** 3)
+          .describe('Alert when the replication slot keeps more WAL than this on the source (bytes).'),
       })
-      .default({ lagSeconds: 30 })
+      .default({ lagSeconds: 30, retainedWalBytes: 10 * 1024 ** 3 })
       .describe('When to tell a person.'),
+    api: z
+      .strictObject({
+        listen: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe('Address the coordinator\'s HTTP API and web console listen on. Any address other than loopback needs api.token.'),
+        port: z.number().int().min(0).max(65535).optional().describe('Port of the API and console; unset: no API. 0 picks a free port (logged).'),
+        token: z
+          .string()
+          .min(16)
+          .optional()
+          .describe('Bearer token every API request must carry (Authorization: Bearer <token>); write it as ${VAR}. At least 16 characters.'),
+      })
+      .default({ listen: '127.0.0.1' })
+      .describe('The HTTP API and web console served by `ferry migrate` / `ferry coordinator`.'),
+    metrics: z
+      .strictObject({
+        listen: z.string().min(1).default('127.0.0.1').describe('Address the /metrics endpoints listen on.'),
+        port: z
+          .number()
+          .int()
+          .min(1)
+          .max(65000)
+          .optional()
+          .describe('Base port of Prometheus /metrics: coordinator on it, capture on +1, the sink of destination N (1, 2...) on +1+N. Unset: no metrics endpoints.'),
+      })
+      .default({ listen: '127.0.0.1' })
+      .describe('Prometheus metrics of every service.'),
   })
   .superRefine((task, ctx) => {
     if (task.destination && task.destinations) {

@@ -14,3 +14,4 @@ export {
   type FerryErrorOptions,
 } from './errors.js';
 export { retry, abortableSleep, serviceRetryOptions, type RetryOptions } from './retry.js';
+export { createThrottle, type RateLimit, type Throttle } from './throttle.js';

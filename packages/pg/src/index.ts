@@ -51,3 +51,15 @@ export {
   type PageRange,
 } from './ordered-key-ranges.js';
 export { copyOut, copyOutBatches, copyIn } from './copy-out.js';
+export {
+  parseQualifiedName,
+  rewriteSqlNames,
+  tokenizeSql,
+  type NameContext,
+  type NameReference,
+  type NameRewrite,
+  type NameRewriter,
+  type RewriteOptions,
+  type Token,
+  type TokenKind,
+} from './rewrite-sql-names.js';

@@ -2,8 +2,10 @@ import type { ParseArgsConfig } from 'node:util';
 import { isSupervised, loadTaskFile, parseCommonArgs, requireConfigPath, COMMON_HELP, type CommonArgs, type TaskConfig } from '@ferry/config';
 import { FerryError, retry, serviceRetryOptions } from '@ferry/core';
 import { createKafka, kafkaSettingsFor } from '@ferry/kafka';
+import type { Registry } from '@ferry/metrics';
 import { createRootLogger, type Logger } from '@ferry/observability';
 import type { Kafka } from 'kafkajs';
+import { exposeMetrics, processMetrics } from './service-metrics.js';
 
 export interface ServiceContext {
   args: CommonArgs;
@@ -13,6 +15,10 @@ export interface ServiceContext {
   kafka: () => Kafka;
   /** Runs `work` again after retriable failures, within the task's retry windows. */
   retrying: (work: () => Promise<void>) => Promise<void>;
+  /** This process's Prometheus registry (retries and errors are counted already). */
+  metrics: Registry;
+  /** Serves `metrics` on /metrics when a port is configured (see exposeMetrics); `offset` from METRICS_PORT_OFFSET. */
+  exposeMetrics: (offset: number) => Promise<void>;
 }
 
 export interface ServiceMainOptions {
@@ -54,15 +60,23 @@ export async function serviceMain(options: ServiceMainOptions, body: (context: S
   }
   try {
     const task = loadTaskFile(requireConfigPath(args, options.name), { overrides: args.overrides });
+    const metrics = processMetrics(options.name, task);
     const kafka = () =>
       createKafka(kafkaSettingsFor(task.kafka, options.name), log);
     const retrying = (work: () => Promise<void>) =>
       retry(work, {
         ...serviceRetryOptions(task.retry),
         signal: controller.signal,
-        onRetry: ({ attempt, delayMs, error }) => log.warn({ attempt, delayMs, err: error }, `${options.name} failed; resuming after a pause`),
+        onRetry: ({ attempt, delayMs, error }) => {
+          metrics.retries.inc();
+          metrics.errors.inc({ kind: error instanceof FerryError ? error.code : error instanceof Error ? error.name : 'unknown' });
+          log.warn({ attempt, delayMs, err: error }, `${options.name} failed; resuming after a pause`);
+        },
       });
-    await body({ args, task, log, signal: controller.signal, kafka, retrying });
+    const expose = async (offset: number) => {
+      await exposeMetrics(metrics.registry, { task, offset, log });
+    };
+    await body({ args, task, log, signal: controller.signal, kafka, retrying, metrics: metrics.registry, exposeMetrics: expose });
     process.exit(0);
   } catch (error) {
     if (error instanceof FerryError) {

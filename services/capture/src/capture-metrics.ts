@@ -1,4 +1,5 @@
 import type { Lsn } from '@ferry/core';
+import type { Registry } from '@ferry/metrics';
 
 export interface TableSnapshotProgress {
   rowsDone: number;
@@ -22,6 +23,44 @@ export class CaptureMetrics {
   lastSourceCommitMs: number | null = null;
   lastHeartbeatMs: number | null = null;
   readonly snapshot = new Map<string, TableSnapshotProgress>();
+  /** Whatever sends to Kafka and counts the bytes it committed (the dispatchers). */
+  private readonly byteCounters: { readonly bytesCommitted: number }[] = [];
+
+  /** Counts the Kafka bytes this sender commits into `bytesCaptured()`. */
+  countBytesOf(sender: { readonly bytesCommitted: number }): void {
+    this.byteCounters.push(sender);
+  }
+
+  /** Bytes (keys and values) committed to Kafka by every sender so far. */
+  bytesCaptured(): number {
+    return this.byteCounters.reduce((sum, s) => sum + s.bytesCommitted, 0);
+  }
+
+  /** Publishes these numbers in a Prometheus registry, read at each scrape. */
+  register(registry: Registry): void {
+    const events = registry.counter('ferry_capture_events_total', 'Row changes read from the source WAL.');
+    const transactions = registry.counter('ferry_capture_transactions_total', 'Source transactions read from the WAL.');
+    const records = registry.counter('ferry_capture_records_committed_total', 'Kafka records committed by the change stream.');
+    const bytes = registry.counter('ferry_capture_bytes_total', 'Bytes (keys and values) committed to Kafka, snapshot and changes.');
+    const lag = registry.gauge('ferry_capture_lag_seconds', 'Seconds since the newest source commit that reached Kafka.');
+    const snapshotRows = registry.counter('ferry_snapshot_rows_total', 'Rows of the full copy sent to Kafka, per table.');
+    const chunksDone = registry.gauge('ferry_snapshot_chunks_done', 'Snapshot chunks finished, per table.');
+    const chunksTotal = registry.gauge('ferry_snapshot_chunks', 'Snapshot chunks of each table.');
+    const complete = registry.gauge('ferry_snapshot_table_complete', '1 once every chunk of the table is in Kafka.');
+    registry.onCollect(() => {
+      events.setTotal(this.eventsCaptured);
+      transactions.setTotal(this.transactionsCaptured);
+      records.setTotal(this.recordsCommitted);
+      bytes.setTotal(this.bytesCaptured());
+      lag.set(this.lagSeconds());
+      for (const [table, progress] of this.snapshot) {
+        snapshotRows.setTotal(progress.rowsDone, { table });
+        chunksDone.set(progress.chunksDone, { table });
+        chunksTotal.set(progress.chunksTotal, { table });
+        complete.set(progress.finishedAt === null ? 0 : 1, { table });
+      }
+    });
+  }
 
   transactionCaptured(events: number, commitMs: number): void {
     this.eventsCaptured += events;

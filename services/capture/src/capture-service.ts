@@ -1,18 +1,23 @@
 import type { TaskConfig } from '@ferry/config';
-import { ObjectSelection } from '@ferry/config';
-import { ConnectionError, FerryError, Lsn, retry } from '@ferry/core';
+import { ObjectSelection, patternToRegExp, skippedOrigins } from '@ferry/config';
+import { ConnectionError, createThrottle, FerryError, Lsn, retry } from '@ferry/core';
 import { ensureTopics, StateTopic, topicNames, type TopicSpec } from '@ferry/kafka';
 import type { Logger } from '@ferry/observability';
 import { openClient } from '@ferry/pg';
 import { ReplicationConnection, type CreatedSlot } from '@ferry/pgoutput';
 import type { Kafka } from 'kafkajs';
-import { CapturedTable } from './captured-table.js';
+import type { TableDefinition } from '@ferry/avro';
+import type pg from 'pg';
+import type { CapturedTable, SourceTableDescription } from './captured-table.js';
 import { CaptureMetrics } from './capture-metrics.js';
 import { KafkaDispatcher } from './dispatch/kafka-dispatcher.js';
 import { RecordEncoder, type SchemaRegistrar } from './dispatch/record-encoder.js';
-import { SnapshotProgress } from './snapshot/snapshot-progress.js';
+import { SnapshotProgress, type SnapshotState } from './snapshot/snapshot-progress.js';
 import { SnapshotSource } from './snapshot/snapshot-source.js';
+import { DdlCapture } from './ddl/ddl-capture.js';
+import { DDL_LOG_TABLE, installDdlCapture, readTableTopics, rememberTableTopics, removeDdlCapture, type TableTopics } from './ddl/ddl-source-objects.js';
 import { describeSourceTables } from './source-catalog.js';
+import { TableAddition } from './table-addition.js';
 import {
   allowWritesThroughFence,
   CUTOVER_MARKER_TABLE,
@@ -23,8 +28,9 @@ import {
   startHeartbeat,
 } from './source-setup.js';
 import { readCapturedPosition } from './streaming/captured-position.js';
+import { readCurrentRow } from './streaming/current-row.js';
 import { StreamingSource } from './streaming/streaming-source.js';
-import { createThrottle } from './throttle.js';
+import { slotLostError, slotStillExists, wantsFailoverSlot } from './slot-loss.js';
 
 export interface CaptureDependencies {
   task: TaskConfig;
@@ -34,6 +40,8 @@ export interface CaptureDependencies {
   metrics?: CaptureMetrics;
   /** Heartbeat interval; a few seconds in production, shorter in tests. */
   heartbeatMs?: number;
+  /** The task file: tables it newly selects while streaming join the task (TableAddition). */
+  taskFile?: { path: string; read: () => TaskConfig };
 }
 
 /**
@@ -44,6 +52,7 @@ export interface CaptureDependencies {
 export class CaptureService {
   readonly metrics: CaptureMetrics;
   private readonly log: Logger;
+  private serverMajor = 0;
 
   constructor(private readonly deps: CaptureDependencies) {
     this.metrics = deps.metrics ?? new CaptureMetrics();
@@ -60,16 +69,31 @@ export class CaptureService {
     try {
       await allowWritesThroughFence(client);
       const serverMajor = Math.floor(Number((await client.query('SHOW server_version_num')).rows[0].server_version_num) / 10_000);
+      this.serverMajor = serverMajor;
       const database = String((await client.query('SELECT current_database() AS db')).rows[0].db);
       const descriptions = await describeSourceTables(client, selection);
-      const tables = descriptions.map((d) => new CapturedTable(d, selection, topics));
-      this.log.info({ phase: 'prepare', tables: tables.length }, `capturing ${tables.length} tables`);
-
-      await this.ensureTopics(tables, topics);
+      // DDL capture needs its event trigger before the publication lists its log table.
+      const ddl = task.ddl.capture && (await this.installDdlCapture(client));
+      // Switched off after running with it: the trigger must no longer add tables to this publication.
+      if (!task.ddl.capture) {
+        await removeDdlCapture(client, task.source.publication).catch((error: unknown) =>
+          this.log.warn({ err: error }, 'could not unregister this task from DDL capture on the source; new tables may still be added to its publication'),
+        );
+      }
+      if (ddl) await describeDefinitions(client, descriptions);
+      // A table renamed during sync stays on the topics it had (recorded by oid on the source).
+      const known = ddl ? await readTableTopics(client, task.source.publication) : new Map<number, TableTopics>();
+      const names = new Map(
+        descriptions.map((d) => [d.oid, known.get(d.oid) ?? { topic: topics.table(d.schema, d.name), snapshotTopic: topics.snapshot(d.schema, d.name) }]),
+      );
+      if (ddl) await rememberTableTopics(client, task.source.publication, new Map([...names].filter(([oid]) => !known.has(oid))));
       const encoder = new RecordEncoder(this.deps.registrar, topics);
+      await this.ensureTopics([...names.values()], topics);
       await encoder.registerControlTopics();
-      for (const table of tables) await encoder.registerTable(table);
-      await prepareSource(client, { publication: task.source.publication, serverMajor, rowFilters: serverMajor >= 15 }, tables, this.log);
+      const tables: CapturedTable[] = [];
+      for (const description of descriptions) tables.push(await encoder.prepareTable(description, selection, names.get(description.oid)));
+      this.log.info({ phase: 'prepare', tables: tables.length, ddlCapture: ddl }, `capturing ${tables.length} tables`);
+      await prepareSource(client, { publication: task.source.publication, serverMajor, rowFilters: serverMajor >= 15, ddlLog: ddl, wholeRows: transformedTables(tables, selection) }, tables, this.log);
 
       const wantsSnapshot = task.phases.includes('full');
       const wantsStream = task.phases.includes('incremental');
@@ -79,17 +103,12 @@ export class CaptureService {
       let created: CreatedSlot | null = null;
       try {
         if (!slot.exists) {
-          if (state?.complete && wantsStream) {
-            throw new FerryError(
-              'SLOT_LOST',
-              `replication slot "${task.source.slot}" is gone, but this task already finished its snapshot: changes since then cannot be recovered from the source`,
-              {
-                fix: 'if the source failed over to a standby without the slot, run `ferry capture --reset -c task.yaml` to start again with a new snapshot (the destination is reloaded)',
-                context: { slot: task.source.slot },
-              },
-            );
-          }
-          created = await replication.createSlot(task.source.slot, { exportSnapshot: true, failover: task.source.failoverSlot });
+          // The task started before (its snapshot state exists), so the slot was made and then lost:
+          // never a silent new slot (a gap) nor a silent new snapshot (rows deleted meanwhile would stay).
+          if (state && wantsStream) throw slotLostError(task.source.slot, serverMajor, 'start');
+          const inRecovery = String((await client.query('SELECT pg_is_in_recovery()::text AS r')).rows[0].r) === 'true';
+          const failover = wantsFailoverSlot(task.source.failoverSlot, serverMajor, inRecovery);
+          created = await replication.createSlot(task.source.slot, { exportSnapshot: true, failover });
           this.log.info({ slot: created.slotName, consistentPoint: created.consistentPoint.toString() }, 'created replication slot with an exported snapshot');
           state = undefined;
         }
@@ -139,7 +158,33 @@ export class CaptureService {
         const streamFrom = new Map(
           Object.entries(state?.tables ?? {}).flatMap(([key, t]) => (t.streamFrom ? [[key, Lsn.parse(t.streamFrom)] as const] : [])),
         );
-        await this.streamWithRetry(replication, tableMap, encoder, database, streamFrom, signal);
+        const ddlCapture = ddl
+          ? new DdlCapture({
+              tables: tableMap,
+              selection,
+              encoder,
+              ensureTopics: (table) => this.ensureTopics([table], topics),
+              rememberTopic: async (table) => {
+                const entry = new Map([[table.description.oid, { topic: table.topic, snapshotTopic: table.snapshotTopic }]]);
+                await rememberTableTopics(client, task.source.publication, entry).catch((error: unknown) =>
+                  this.log.warn({ err: error, table: table.key }, 'could not record the topic of a new table; if it is renamed and capture restarts, its events move to a topic named after the new name'),
+                );
+              },
+              partitions: task.kafka.partitions,
+              log: this.log.child({ phase: 'incremental' }),
+            })
+          : undefined;
+        const additions = wantsSnapshot && state
+          ? this.tableAddition(state, offsets, { tables: tableMap, streamFrom, encoder, database, ddl, client, selection })
+          : undefined;
+        // Tables selected but never copied (an interrupted addition; without DDL capture, also a table selected while stopped).
+        await additions?.resume(ddl ? [] : tables.filter((t) => !state?.tables[t.key]).map((t) => t.key));
+        await additions?.start();
+        try {
+          await this.streamWithRetry(replication, tableMap, encoder, database, streamFrom, signal, ddlCapture, additions && (() => additions.atTransactionBoundary(signal)));
+        } finally {
+          await additions?.stop();
+        }
       } finally {
         await replication.close();
       }
@@ -157,6 +202,8 @@ export class CaptureService {
     database: string,
     streamFrom: ReadonlyMap<string, Lsn>,
     signal: AbortSignal,
+    ddlCapture?: DdlCapture,
+    betweenTransactions?: () => Promise<void>,
   ): Promise<void> {
     const { task } = this.deps;
     let connection: ReplicationConnection | null = first;
@@ -172,6 +219,7 @@ export class CaptureService {
           const source = new StreamingSource(connection, tables, encoder, dispatcher, {
             alreadyCaptured,
             sourceSystem,
+            readCurrentRow: (table, key, columns) => readCurrentRow(task.source.url, table, key, columns),
             slot: task.source.slot,
             publication: task.source.publication,
             database,
@@ -180,19 +228,24 @@ export class CaptureService {
             markerTable: `${FERRY_SCHEMA}.${CUTOVER_MARKER_TABLE}`,
             task: task.name,
             streamFrom,
+            ...(ddlCapture ? { ddl: { table: `${FERRY_SCHEMA}.${DDL_LOG_TABLE}`, capture: ddlCapture } } : {}),
             // Every Ferry sink tags its writes with an origin named ferry_<task>_<n>: a forward
             // sink's writes are not sent back by a backflow capture, nor a backflow sink's
             // writes sent forward again, so nothing echoes between the two databases.
-            skipOrigins: (name) => name.startsWith('ferry'),
+            // source.forwardReplicated (cascade) carries other tasks' writes on.
+            skipOrigins: skippedOrigins(task.name, task.source.forwardReplicated),
             maxBatchMs: 200,
             maxBatchRecords: 20_000,
             throttle: createThrottle(task.throttle.incremental),
+            ...(betweenTransactions ? { betweenTransactions } : {}),
           }, this.metrics, log);
           await source.run(signal);
         } catch (error) {
           // A failed stream leaves its connection unusable; the slot re-sends what was not confirmed.
           await connection.close();
           connection = null;
+          // Unless the slot itself is gone (dropped, or a failover): then no retry can help.
+          if ((await this.slotPresent()) === false) throw slotLostError(task.source.slot, this.serverMajor, 'streaming');
           throw error instanceof FerryError ? error : new ConnectionError(`streaming stopped: ${(error as Error).message}`, { cause: error });
         } finally {
           await dispatcher.close();
@@ -205,6 +258,55 @@ export class CaptureService {
           log.warn({ attempt, delayMs, err: error }, 'streaming failed; resuming from the slot after a pause'),
       },
     );
+  }
+
+  /** Adding tables the task file newly selects, with a snapshot of each while streaming goes on. */
+  private tableAddition(
+    state: SnapshotState,
+    offsets: StateTopic,
+    run: { tables: Map<string, CapturedTable>; streamFrom: Map<string, Lsn>; encoder: RecordEncoder; database: string; ddl: boolean; client: pg.Client; selection: ObjectSelection },
+  ): TableAddition | undefined {
+    const { task, taskFile } = this.deps;
+    if (!taskFile) return undefined;
+    const topics = topicNames(task.kafka.topicPrefix);
+    return new TableAddition({
+      sourceUrl: task.source.url,
+      publication: task.source.publication,
+      slot: task.source.slot,
+      database: run.database,
+      serverMajor: this.serverMajor,
+      chunkRows: task.snapshot.chunkRows,
+      throttle: createThrottle(task.throttle.full),
+      taskFile: taskFile.path,
+      selection: run.selection,
+      readSelection: () => new ObjectSelection(taskFile.read().objects),
+      tables: run.tables,
+      streamFrom: run.streamFrom,
+      progress: SnapshotProgress.resume(offsets, state),
+      encoder: run.encoder,
+      prepareTable: async (description, selection) => {
+        if (run.ddl) await describeDefinitions(run.client, [description]);
+        const table = await run.encoder.prepareTable(description, selection);
+        await this.ensureTopics([table], topics);
+        if (run.ddl) await rememberTableTopics(run.client, task.source.publication, new Map([[description.oid, { topic: table.topic, snapshotTopic: table.snapshotTopic }]]));
+        return table;
+      },
+      newDispatcher: (name) => this.dispatcher(`${task.name}-${name}`),
+      metrics: this.metrics,
+      log: this.log.child({ phase: 'add-table' }),
+    });
+  }
+
+  /** Whether the task's slot exists; undefined when the source cannot be asked (it may be restarting). */
+  private async slotPresent(): Promise<boolean | undefined> {
+    const { task } = this.deps;
+    const client = await openClient(task.source.url, { applicationName: 'ferry-capture', role: 'source' }).catch(() => undefined);
+    if (!client) return undefined;
+    try {
+      return await slotStillExists(client, task.source.slot);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** A temporary slot (gone with its connection) whose exported snapshot has an exact consistent point. */
@@ -222,11 +324,27 @@ export class CaptureService {
 
   private async dispatcher(transactionalId: string): Promise<KafkaDispatcher> {
     const dispatcher = new KafkaDispatcher(this.deps.kafka, { transactionalId }, this.log);
+    this.metrics.countBytesOf(dispatcher);
     await dispatcher.connect();
     return dispatcher;
   }
 
-  private async ensureTopics(tables: CapturedTable[], topics: ReturnType<typeof topicNames>): Promise<void> {
+  /** Event trigger and registration of DDL capture; false when the source does not allow it (warned). */
+  private async installDdlCapture(client: pg.Client): Promise<boolean> {
+    const { task } = this.deps;
+    return installDdlCapture(
+      client,
+      {
+        task: task.name,
+        publication: task.source.publication,
+        include: task.objects.include.map((p) => patternToRegExp(p).source),
+        exclude: task.objects.exclude.map((p) => patternToRegExp(p).source),
+      },
+      this.log,
+    );
+  }
+
+  private async ensureTopics(tables: readonly { topic: string; snapshotTopic: string }[], topics: ReturnType<typeof topicNames>): Promise<void> {
     const { task, kafka } = this.deps;
     const rf = task.kafka.replicationFactor;
     const specs: TopicSpec[] = [
@@ -251,4 +369,17 @@ export class CaptureService {
       await admin.disconnect();
     }
   }
+}
+
+/** The event trigger's description of each captured table (indexes, constraints): DROP INDEX finds its table there. */
+async function describeDefinitions(client: pg.Client, descriptions: SourceTableDescription[]): Promise<void> {
+  for (const description of descriptions) {
+    const { rows } = await client.query<{ d: string | null }>(`SELECT ${FERRY_SCHEMA}.describe_table($1::oid)::text AS d`, [description.oid]);
+    if (rows[0]?.d) description.definition = JSON.parse(rows[0].d) as TableDefinition;
+  }
+}
+
+/** Tables with an objects.transform: the sink computes from whole rows, so their updates must carry them. */
+function transformedTables(tables: readonly CapturedTable[], selection: ObjectSelection): Set<string> {
+  return new Set(tables.filter((t) => selection.transform(t.id.schema, t.id.table) !== undefined).map((t) => t.key));
 }

@@ -1,12 +1,14 @@
-import { TableId } from '@ferry/core';
+import { InvariantError, TableId } from '@ferry/core';
 import {
   changeEventSchema,
   compileAvroType,
+  evolveRecordSchema,
   RowConverter,
   snapshotChunkSchema,
   tableAvroSchemas,
   type AvroRecordSchema,
   type PgColumn,
+  type TableDefinition,
 } from '@ferry/avro';
 import type { ObjectSelection } from '@ferry/config';
 import type { TopicNames } from '@ferry/kafka';
@@ -17,13 +19,30 @@ import type { Type } from 'avsc';
 export interface SourceTableDescription {
   schema: string;
   name: string;
-  /** The full catalog description (keys, sizes) from @ferry/pg. */
-  info: TableInfo;
+  /** pg_class oid: stays the same across renames. */
+  oid: number;
+  /**
+   * The full catalog description (keys, sizes) from @ferry/pg; null for a table that joined
+   * during streaming (DDL capture), which never needs a snapshot.
+   */
+  info: TableInfo | null;
+  /** With DDL capture: the table as the source's event trigger describes it (indexes, constraints). */
+  definition?: TableDefinition;
   /** Every column in attnum order. */
   columns: PgColumn[];
   /** Primary key, else replica identity index, else a unique NOT NULL key; empty when none. */
   keyColumns: string[];
   replicaIdentity: 'default' | 'nothing' | 'full' | 'index';
+}
+
+/** Where a table's events go and which schemas they evolve from (DDL capture). */
+export interface CapturedTableOptions {
+  /** Keep these topics (a renamed table stays on the topics it started on). */
+  topic?: string;
+  snapshotTopic?: string;
+  /** The row and key records registered last for the topic: the new ones evolve from them. */
+  previousRow?: AvroRecordSchema | null;
+  previousKey?: AvroRecordSchema | null;
 }
 
 /**
@@ -54,6 +73,7 @@ export class CapturedTable {
     readonly description: SourceTableDescription,
     selection: ObjectSelection,
     topics: TopicNames,
+    options: CapturedTableOptions = {},
   ) {
     const { schema, name } = description;
     this.id = new TableId(schema, name);
@@ -61,9 +81,14 @@ export class CapturedTable {
     const wanted = new Set(names);
     this.columns = description.columns.filter((c) => wanted.has(c.name));
     this.keyColumns = description.keyColumns.filter((k) => wanted.has(k));
-    this.topic = topics.table(schema, name);
-    this.snapshotTopic = topics.snapshot(schema, name);
-    const schemas = tableAvroSchemas({ topic: this.topic, schema, table: name, columns: this.columns, keyColumns: this.keyColumns });
+    this.topic = options.topic ?? topics.table(schema, name);
+    this.snapshotTopic = options.snapshotTopic ?? topics.snapshot(schema, name);
+    const built = tableAvroSchemas({ topic: this.topic, schema, table: name, columns: this.columns, keyColumns: this.keyColumns });
+    // Field names follow the registered history, so every new version stays BACKWARD compatible.
+    const schemas = {
+      row: evolveRecordSchema(options.previousRow ?? null, built.row),
+      key: built.key ? evolveRecordSchema(options.previousKey ?? null, built.key) : null,
+    };
     this.rowSchema = schemas.row;
     this.keySchema = schemas.key;
     this.envelopeSchema = changeEventSchema(this.topic, schemas.row);
@@ -76,6 +101,16 @@ export class CapturedTable {
     this.operations = selection.operations(schema, name);
     this.rowFilter = selection.rowFilter(schema, name);
     this.columnIndex = new Map(this.columns.map((c) => [c.name, description.columns.findIndex((d) => d.name === c.name)]));
+  }
+
+  /** The catalog description a snapshot plans its chunks with. */
+  get catalogInfo(): TableInfo {
+    if (!this.description.info) {
+      throw new InvariantError(`table ${this.key} joined during streaming and has no catalog description for a snapshot`, {
+        context: { table: this.key },
+      });
+    }
+    return this.description.info;
   }
 
   get key(): string {

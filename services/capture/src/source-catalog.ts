@@ -15,6 +15,7 @@ export async function describeSourceTables(client: pg.ClientBase, selection: Obj
     .map((t) => ({
       schema: t.schema,
       name: t.name,
+      oid: t.oid,
       info: t,
       // Generated columns are computed by the destination and never in the WAL stream.
       columns: t.columns.filter((c) => c.generated === null).map((c) => ({

@@ -2,6 +2,7 @@ import type { Logger } from '@ferry/observability';
 import { openClient, quoteIdent, quoteQualified } from '@ferry/pg';
 import type pg from 'pg';
 import type { CapturedTable } from './captured-table.js';
+import { DDL_LOG_TABLE, removeDdlCapture } from './ddl/ddl-source-objects.js';
 
 /** Ferry's own schema on the source: the heartbeat and cutover marker tables live here. */
 export const FERRY_SCHEMA = 'ferry';
@@ -21,7 +22,7 @@ export const CUTOVER_MARKER_TABLE = 'cutover_markers';
  */
 export async function prepareSource(
   client: pg.Client,
-  settings: { publication: string; serverMajor: number; rowFilters: boolean },
+  settings: { publication: string; serverMajor: number; rowFilters: boolean; ddlLog?: boolean; wholeRows?: ReadonlySet<string> },
   tables: readonly CapturedTable[],
   log: Logger,
 ): Promise<void> {
@@ -38,6 +39,10 @@ export async function prepareSource(
       // Without a key, updates and deletes can only be matched by the whole old row.
       await client.query(`ALTER TABLE ${quoteQualified(table.id)} REPLICA IDENTITY FULL`);
       log.info({ table: table.key }, 'table has no primary or unique key: set REPLICA IDENTITY FULL so updates and deletes are captured');
+    } else if (settings.wholeRows?.has(table.key) && table.description.replicaIdentity !== 'full') {
+      // objects.transform computes from whole rows: the old row supplies unchanged TOAST values.
+      await client.query(`ALTER TABLE ${quoteQualified(table.id)} REPLICA IDENTITY FULL`);
+      log.info({ table: table.key }, 'table has a transform: set REPLICA IDENTITY FULL so every update carries the values its expressions need');
     }
   }
   const members = [
@@ -47,6 +52,8 @@ export async function prepareSource(
     }),
     `TABLE ${quoteQualified(FERRY_SCHEMA, HEARTBEAT_TABLE)}`,
     `TABLE ${quoteQualified(FERRY_SCHEMA, CUTOVER_MARKER_TABLE)}`,
+    // DDL capture: the event trigger's log travels in the DDL's own transaction.
+    ...(settings.ddlLog ? [`TABLE ${quoteQualified(FERRY_SCHEMA, DDL_LOG_TABLE)}`] : []),
   ];
   // PostgreSQL before 15 writes "FOR TABLE a, b"; 15+ accepts "TABLE a, TABLE b" and row filters.
   const list = settings.serverMajor >= 15 ? members.join(', ') : `TABLE ${members.map((m) => m.replace(/^TABLE /, '')).join(', ')}`;
@@ -76,6 +83,7 @@ export async function releaseSource(client: pg.Client, settings: { slot: string;
   );
   await client.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [settings.slot]);
   await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(settings.publication)}`);
+  await removeDdlCapture(client, settings.publication);
   for (const table of [HEARTBEAT_TABLE, CUTOVER_MARKER_TABLE]) {
     const exists = await client.query(`SELECT to_regclass($1) AS t`, [`${quoteIdent(FERRY_SCHEMA)}.${quoteIdent(table)}`]);
     if (exists.rows[0]?.t) await client.query(`DELETE FROM ${quoteQualified(FERRY_SCHEMA, table)} WHERE task = $1`, [settings.task]);

@@ -5,6 +5,7 @@ import { createRootLogger } from '@ferry/observability';
 import { runCutoverCommand } from './cli/cutover-command.js';
 import { runMigrate } from './cli/migrate-command.js';
 import { runPrecheckCommand } from './cli/precheck-command.js';
+import { runResetCommand } from './cli/reset-command.js';
 import { runStatusCommand } from './cli/status-command.js';
 import { runVerifyCommand } from './cli/verify-command.js';
 
@@ -18,6 +19,7 @@ Commands:
   status        phase, per-table progress, lag and errors of a task (another terminal)
   verify        row counts and checksums of every table, source vs destination
   cutover       fence writes, drain, sync sequences, final verify, optional backflow
+  reset         start a task over: drop its slot, topics, bookkeeping and destination tables (--yes)
   capture       run the capture service alone (snapshot + WAL streaming into Kafka)
   sink          run one sink alone (Kafka into a destination; start several to scale)
   coordinator   run the coordinator alone (schema, phases, progress) beside separate services
@@ -57,6 +59,8 @@ async function main(): Promise<number> {
       return runVerifyCommand(argv);
     case 'cutover':
       return runCutoverCommand(argv);
+    case 'reset':
+      return runResetCommand(argv);
     default:
       process.stderr.write(`ferry: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;

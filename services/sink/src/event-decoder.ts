@@ -1,4 +1,4 @@
-import { rowSchemaOf, RowConverter, type AvroCodec, type AvroRecordSchema, type ChangeEvent, type Heartbeat, type SchemaRegistryClient, type SnapshotChunk } from '@ferry/avro';
+import { rowSchemaOf, RowConverter, type AvroCodec, type AvroRecordSchema, type ChangeEvent, type Heartbeat, type SchemaRegistryClient, type SnapshotChunk, type TransactionBoundary } from '@ferry/avro';
 import type { ObjectSelection } from '@ferry/config';
 import type { TextValue } from './apply/row-event.js';
 
@@ -63,6 +63,11 @@ export class EventDecoder {
 
   async heartbeat(value: Buffer): Promise<Heartbeat> {
     return this.codec.decode<Heartbeat>(value);
+  }
+
+  /** A `<prefix>._transactions` record (sink.mode transactional). */
+  async transaction(value: Buffer): Promise<TransactionBoundary> {
+    return this.codec.decode<TransactionBoundary>(value);
   }
 
   private converter(schemaId: number): Promise<RowConverter> {

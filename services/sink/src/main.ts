@@ -1,6 +1,6 @@
 // `ferry sink -c task.yaml [--destination NAME]`: runs one sink alone (start several to scale out).
 import { ConfigError } from '@ferry/core';
-import { serviceMain } from '@ferry/runtime';
+import { METRICS_PORT_OFFSET, serviceMain } from '@ferry/runtime';
 import { releaseSink } from './release.js';
 import { defaultGroupId, SinkService } from './sink-service.js';
 
@@ -22,7 +22,7 @@ await serviceMain(
     stopping: 'stopping after the batch in flight',
     flags: { destination: { type: 'string' }, group: { type: 'string' }, concurrency: { type: 'string' }, release: { type: 'boolean' } },
   },
-  async ({ args, task, log, signal, kafka, retrying }) => {
+  async ({ args, task, log, signal, kafka, retrying, metrics, exposeMetrics }) => {
     const name = args.flags.destination as string | undefined;
     const destination = name ? task.destinations.find((d) => d.name === name) : task.destinations[0];
     if (!destination) {
@@ -40,6 +40,8 @@ await serviceMain(
       groupId: group,
       ...(args.flags.concurrency ? { concurrency: Number(args.flags.concurrency) } : {}),
     });
+    service.metrics.register(metrics, destination.name);
+    await exposeMetrics(METRICS_PORT_OFFSET.sink(task.destinations.indexOf(destination) + 1));
     // Offsets live in the destination, so rerunning after a retriable failure never applies twice.
     await retrying(() => service.run(signal));
   },

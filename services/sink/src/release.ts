@@ -1,11 +1,11 @@
-import type { ResolvedDestination, TaskConfig } from '@ferry/config';
+import { isOriginOf, sinkOriginPrefix, type ResolvedDestination, type TaskConfig } from '@ferry/config';
 import type { Logger } from '@ferry/observability';
 import { openClient, quoteIdent } from '@ferry/pg';
 import { SINK_SCHEMA } from './sink-state.js';
 
 /** The replication origins of a task's sink sessions are named `<prefix>_<n>`. */
 export function originPrefix(task: TaskConfig): string {
-  return `ferry_${task.name.replace(/-/g, '_')}`;
+  return sinkOriginPrefix(task.name);
 }
 
 /**
@@ -22,14 +22,16 @@ export async function releaseSink(task: TaskConfig, destination: ResolvedDestina
       `SELECT roname FROM pg_replication_origin WHERE roname LIKE $1 || '\\_%'`,
       [originPrefix(task)],
     );
-    for (const { roname } of rows) await client.query('SELECT pg_replication_origin_drop($1)', [roname]);
-    // sink_markers arrived later than the others: a destination written by an older sink lacks it.
-    for (const table of ['sink_offsets', 'sink_tables', 'sink_truncates', 'sink_markers']) {
+    // LIKE alone would also match another task's origins (task "a" vs task "a_b" sharing the destination).
+    const ours = rows.filter((r) => isOriginOf(originPrefix(task), r.roname));
+    for (const { roname } of ours) await client.query('SELECT pg_replication_origin_drop($1)', [roname]);
+    // sink_markers and sink_dead_letters arrived later than the others: a destination written by an older sink lacks them.
+    for (const table of ['sink_offsets', 'sink_tables', 'sink_truncates', 'sink_markers', 'sink_dead_letters']) {
       const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${quoteIdent(SINK_SCHEMA)}.${quoteIdent(table)}`]);
       if (String(exists.rows[0].present) !== 't' && exists.rows[0].present !== true) continue;
       await client.query(`DELETE FROM ${quoteIdent(SINK_SCHEMA)}.${quoteIdent(table)} WHERE consumer_group = $1`, [group]);
     }
-    log.info({ origins: rows.length, group }, 'released the sink\'s replication origins and bookkeeping');
+    log.info({ origins: ours.length, group }, 'released the sink\'s replication origins and bookkeeping');
   } finally {
     await client.end();
   }

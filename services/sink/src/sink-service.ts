@@ -1,12 +1,18 @@
-import { AvroCodec, SchemaRegistryClient } from '@ferry/avro';
+import { AvroCodec, DDL_EVENT_HEADER, decodeDdlEventHeader, SchemaRegistryClient } from '@ferry/avro';
 import { ObjectSelection, type ResolvedDestination, type TaskConfig } from '@ferry/config';
-import { FerryError, toError } from '@ferry/core';
+import { abortableSleep, createThrottle, FerryError, toError, type Throttle } from '@ferry/core';
 import { topicNames } from '@ferry/kafka';
 import type { Logger } from '@ferry/observability';
 import { classifyPgError, openClient } from '@ferry/pg';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { BatchApplier, type SinkMessage } from './apply/batch-applier.js';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { BatchApplier, type FailureHandling, type SinkMessage } from './apply/batch-applier.js';
+import { ddlSnapshotGate } from './apply/ddl-applier.js';
+import { describeFailure, eventFailure, isEventError, UnappliableEventError } from './apply/event-failure.js';
 import { SinkClientPool } from './client-pool.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
+import { startLagSampler } from './lag-sampler.js';
+import { RefusalWindow } from './refusal-window.js';
+import { TransactionalApply } from './transactional-apply.js';
 import { originPrefix } from './release.js';
 import { EventDecoder } from './event-decoder.js';
 import { SinkMetrics } from './sink-metrics.js';
@@ -27,8 +33,24 @@ export interface SinkDependencies {
   metrics?: SinkMetrics;
 }
 
+/** How often the sink looks for topics of tables created on the source. */
+const NEW_TOPIC_POLL_MS = 3_000;
+
 /** How long a partition waits before asking again whether its table's snapshot is in. */
 const GATE_RETRY_MS = 1_000;
+
+/** Longest pause before a slice the destination refused is tried again. */
+const MAX_REFUSAL_PAUSE_MS = 30_000;
+
+/** What applying a slice needs, made once per run. */
+interface RunContext {
+  decoder: EventDecoder;
+  applier: BatchApplier;
+  pool: SinkClientPool;
+  storedOffsets: Map<string, bigint>;
+  deadLetters: DeadLetterQueue | undefined;
+  signal: AbortSignal;
+}
 
 /**
  * The sink: one consumer in the destination's consumer group. Each partition's
@@ -44,12 +66,31 @@ export class SinkService {
   private snapshotDone = new Set<string>();
   private readonly partitionCounts = new Map<string, number>();
   private readonly heartbeatTopic: string;
+  private readonly refusals: RefusalWindow;
+  private readonly throttle: Throttle | undefined;
+  private readonly sliceEvents: number;
+  private readonly sliceBytes: number;
+  /** Partitions this member holds, from the latest assignment. */
+  private assigned = new Map<string, number[]>();
+  /** The heartbeat of the batch in flight: a throttled wait keeps the group membership alive with it. */
+  private beat: (() => Promise<void>) | undefined;
+  private stopSignal: AbortSignal | undefined;
+  /** sink.mode transactional: table topics and the transaction topic go through it. */
+  private transactional: TransactionalApply | undefined;
+  private readonly transactionsTopic: string;
 
   constructor(private readonly deps: SinkDependencies) {
+    const { task } = deps;
     this.metrics = deps.metrics ?? new SinkMetrics();
-    this.groupId = deps.groupId ?? defaultGroupId(deps.task, deps.destination);
-    this.heartbeatTopic = topicNames(deps.task.kafka.topicPrefix).heartbeat;
-    this.log = deps.log.child({ task: deps.task.name, destination: deps.destination.name, group: this.groupId });
+    this.groupId = deps.groupId ?? defaultGroupId(task, deps.destination);
+    this.heartbeatTopic = topicNames(task.kafka.topicPrefix).heartbeat;
+    this.transactionsTopic = topicNames(task.kafka.topicPrefix).transactions;
+    this.log = deps.log.child({ task: task.name, destination: deps.destination.name, group: this.groupId });
+    this.refusals = new RefusalWindow(task.retry.otherMinutes * 60_000);
+    this.throttle = createThrottle(task.sink.throttle, undefined, (ms) => this.throttledWait(ms));
+    // Under a throttle, a slice is at most about a second's worth, so each wait stays short.
+    this.sliceEvents = Math.min(task.sink.sliceEvents, task.sink.throttle.rowsPerSecond ?? Infinity);
+    this.sliceBytes = Math.min(task.sink.sliceBytes, task.sink.throttle.bytesPerSecond ?? Infinity);
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -59,6 +100,7 @@ export class SinkService {
     const decoder = new EventDecoder(new AvroCodec(registry), registry);
     const applier = new BatchApplier(this.groupId, selection, this.log);
     const concurrency = this.deps.concurrency ?? 4;
+    this.stopSignal = signal;
 
     const setup = await openClient(destination.url, { applicationName: 'ferry-sink-setup', role: 'destination' });
     let storedOffsets: Map<string, bigint>;
@@ -75,6 +117,55 @@ export class SinkService {
 
     const subscribed = await this.waitForTopics(signal);
     if (signal.aborted) return void (await pool.close());
+    const deadLetters = task.sink.deadLetter.enabled
+      ? new DeadLetterQueue(kafka, {
+          topic: task.sink.deadLetter.topic ?? `${task.kafka.topicPrefix}._dlq.${destination.name}`,
+          replicationFactor: task.kafka.replicationFactor,
+          destination: destination.name,
+        })
+      : undefined;
+    const context: RunContext = { decoder, applier, pool, storedOffsets, deadLetters, signal };
+    this.transactional =
+      task.sink.mode === 'transactional'
+        ? new TransactionalApply({
+            groupId: this.groupId,
+            transactionsTopic: this.transactionsTopic,
+            maxBuffered: 4 * this.sliceEvents,
+            gated: task.phases.includes('full'),
+            applier,
+            pool,
+            decoder,
+            metrics: this.metrics,
+            storedOffsets,
+            throttle: this.throttle,
+            log: this.log,
+            snapshotApplied: (table) => this.snapshotApplied(table, pool),
+            pauseAndRetry: (topic, partition, offset, pauseMs) => this.pauseAndRetry(topic, partition, offset, pauseMs),
+            refused: (error, offset) => void this.refused(error, offset),
+          })
+        : undefined;
+    try {
+      await this.transactional?.start();
+      await deadLetters?.open();
+      // A table created on the source (DDL capture) brings new topics: subscribe again to take them in.
+      let topics = subscribed;
+      for (;;) {
+        const added = await this.consume(topics, context);
+        if (added.length === 0 || signal.aborted) break;
+        this.log.info({ topics: added }, 'new table topics (tables created on the source): subscribing to them');
+        topics = await this.waitForTopics(signal);
+      }
+    } finally {
+      await deadLetters?.close();
+      await pool.close();
+    }
+  }
+
+  /** Consumes until stopped; returns the table topics that appeared meanwhile (then the caller subscribes again). */
+  private async consume(subscribed: string[], context: RunContext): Promise<string[]> {
+    const { task, kafka } = this.deps;
+    const { pool, storedOffsets, signal } = context;
+    const concurrency = this.deps.concurrency ?? 4;
     const consumer = kafka.consumer({
       groupId: this.groupId,
       readUncommitted: false,
@@ -93,6 +184,8 @@ export class SinkService {
 
     // On every assignment, start each partition where the destination says it is.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assigned = new Map(Object.entries(payload.memberAssignment));
+      this.transactional?.reset();
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
           const stored = storedOffsets.get(`${topic}:${partition}`);
@@ -129,64 +222,222 @@ export class SinkService {
       });
     });
 
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: concurrency,
-      eachBatch: async (payload) => {
-        try {
-          await this.handleBatch(payload, snapshotTopics.has(payload.batch.topic), decoder, applier, pool, storedOffsets);
-        } catch (error) {
-          throw this.describe(error, payload.batch.topic, payload.batch.partition, payload.batch.messages[0]?.offset);
-        }
-      },
-    });
-    await stopped;
-    await consumer.disconnect();
-    await pool.close();
+    const admin = kafka.admin();
+    await admin.connect();
+    const watcher = this.watchNewTopics(subscribed, admin);
+    const stopSampling = startLagSampler(admin, () => this.assigned, storedOffsets, this.metrics, this.log);
+    try {
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: concurrency,
+        eachBatch: async (payload) => {
+          try {
+            const isSnapshot = snapshotTopics.has(payload.batch.topic);
+            if (this.transactional?.handles(payload.batch.topic, isSnapshot, this.heartbeatTopic)) await this.transactional.handleBatch(payload);
+            else await this.handleBatch(payload, isSnapshot, context);
+          } catch (error) {
+            throw this.describe(error, payload.batch.topic, payload.batch.partition, payload.batch.messages[0]?.offset);
+          }
+        },
+      });
+      await Promise.race([stopped, watcher.found]);
+    } finally {
+      watcher.stop();
+      stopSampling();
+      await consumer.disconnect();
+      await admin.disconnect().catch(() => undefined);
+    }
     if (failure && !signal.aborted) throw failure;
+    return watcher.added;
   }
 
-  private async handleBatch(
-    { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isStale, isRunning }: EachBatchPayload,
-    isSnapshot: boolean,
-    decoder: EventDecoder,
-    applier: BatchApplier,
-    pool: SinkClientPool,
-    storedOffsets: Map<string, bigint>,
-  ): Promise<void> {
-    const { topic, partition } = batch;
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const messages: SinkMessage[] = [];
-    for (const m of batch.messages) {
-      const offset = BigInt(m.offset);
-      if (m.value === null) messages.push({ offset, kind: 'skip' });
-      else if (topic === this.heartbeatTopic) {
-        const beat = await decoder.heartbeat(m.value);
-        const marker = m.headers?.[CUTOVER_MARKER_HEADER];
-        if (marker !== undefined) messages.push({ offset, kind: 'marker', id: String(Array.isArray(marker) ? marker[0] : marker), lsn: beat.lsn ?? '0/0' });
-        else messages.push({ offset, kind: 'heartbeat', lsn: beat.lsn ?? '0/0', commitMs: Number(beat.tsMs) });
-      } else if (isSnapshot) messages.push({ offset, kind: 'chunk', chunk: await decoder.chunk(m.value) });
-      else messages.push({ offset, kind: 'change', change: await decoder.change(m.value) });
+  /** Polls the topic list: a table created on the source gets topics the consumer is not subscribed to. */
+  private watchNewTopics(subscribed: readonly string[], admin: Admin): { found: Promise<void>; added: string[]; stop: () => void } {
+    const prefix = `${this.deps.task.kafka.topicPrefix}.`;
+    const known = new Set(subscribed);
+    const added: string[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const found = new Promise<void>((resolve) => {
+      timer = setInterval(() => {
+        void admin
+          .listTopics()
+          .then((names) => {
+            const fresh = names.filter((t) => t.startsWith(prefix) && !t.slice(prefix.length).startsWith('_') && !known.has(t));
+            if (fresh.length === 0 || added.length > 0) return;
+            added.push(...fresh);
+            resolve();
+          })
+          .catch(() => undefined);
+      }, NEW_TOPIC_POLL_MS);
+    });
+    return { found, added, stop: () => clearInterval(timer) };
+  }
+
+  /**
+   * A fetched batch is applied in slices (sink.sliceEvents / sink.sliceBytes), each decoded
+   * only when its turn comes and applied in its own destination transaction with its offset,
+   * so memory stays bounded however much kafkajs fetched.
+   */
+  private async handleBatch(payload: EachBatchPayload, isSnapshot: boolean, context: RunContext): Promise<void> {
+    const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isStale, isRunning } = payload;
+    const { topic, partition, messages } = batch;
+    this.beat = heartbeat;
+    for (let start = 0; start < messages.length; ) {
+      if (!isRunning() || isStale()) return;
+      const { decoded, end } = await this.decodeSlice(topic, isSnapshot, messages, start, context.decoder);
+      // Records the consumer filtered out (transaction markers) up to the next message count as passed.
+      const endOffset = end < messages.length ? BigInt(messages[end]!.offset) : BigInt(batch.lastOffset()) + 1n;
+      const first = BigInt(messages[start]!.offset);
+      const { nextOffset, paused } = await this.applySlice(topic, partition, isSnapshot, messages.slice(start, end), decoded, endOffset, context);
+      if (nextOffset > first) resolveOffset((nextOffset - 1n).toString());
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+      if (paused) return;
+      start = end;
     }
+  }
+
+  /**
+   * Decodes messages from `start` until the slice holds sink.sliceEvents events (a snapshot
+   * chunk counts its rows) or sink.sliceBytes message bytes; always at least one message.
+   */
+  private async decodeSlice(
+    topic: string,
+    isSnapshot: boolean,
+    messages: readonly KafkaMessage[],
+    start: number,
+    decoder: EventDecoder,
+  ): Promise<{ decoded: SinkMessage[]; end: number }> {
+    const decoded: SinkMessage[] = [];
+    let events = 0;
+    let bytes = 0;
+    let end = start;
+    while (end < messages.length && events < this.sliceEvents) {
+      const size = messageBytes(messages[end]!);
+      if (end > start && bytes + size > this.sliceBytes) break;
+      const message = await this.decodeOne(topic, isSnapshot, messages[end]!, decoder);
+      decoded.push(message);
+      events += message.kind === 'chunk' ? Math.max(1, message.chunk.rows.length) : 1;
+      bytes += size;
+      end += 1;
+    }
+    return { decoded, end };
+  }
+
+  private async applySlice(
+    topic: string,
+    partition: number,
+    isSnapshot: boolean,
+    slice: readonly KafkaMessage[],
+    messages: readonly SinkMessage[],
+    endOffset: bigint,
+    context: RunContext,
+  ): Promise<{ nextOffset: bigint; paused: boolean }> {
+    const first = BigInt(slice[0]!.offset);
     if (!isSnapshot && topic !== this.heartbeatTopic) {
-      const first = messages.find((m) => m.kind === 'change');
-      if (first?.kind === 'change' && this.deps.task.phases.includes('full') && !(await this.snapshotApplied(first.change.sourceTable, pool))) {
+      // A schema change that creates or renames the table comes before its first change under that name.
+      const change = messages.find((m) => m.kind === 'change' || m.kind === 'ddl');
+      const gate = change?.kind === 'change' ? change.change.sourceTable : change?.kind === 'ddl' ? ddlSnapshotGate(change.event) : null;
+      if (gate !== null && this.deps.task.phases.includes('full') && !(await this.snapshotApplied(gate, context.pool))) {
         // Changes start at the snapshot's consistent point: hold them until the snapshot is in.
-        this.pauseAndRetry(topic, partition, batch.messages[0]!.offset);
-        return;
+        this.pauseAndRetry(topic, partition, first.toString(), GATE_RETRY_MS);
+        return { nextOffset: first, paused: true };
       }
     }
     const partitions = await this.partitionsOf(topic);
     const started = Date.now();
-    const endOffset = BigInt(batch.lastOffset()) + 1n;
-    const outcome = await pool.use((client) => applier.apply(client, topic, partition, partitions, messages, endOffset));
-    storedOffsets.set(`${topic}:${partition}`, outcome.nextOffset);
-    this.metrics.batchApplied(outcome.applied, Date.now() - started, outcome.lastCommitMs);
-    if (outcome.nextOffset > BigInt(batch.messages[0]!.offset)) resolveOffset((outcome.nextOffset - 1n).toString());
-    await commitOffsetsIfNecessary();
-    await heartbeat();
-    if (outcome.waitingAt !== null) this.pauseAndRetry(topic, partition, outcome.waitingAt.toString());
+    const bytes = slice.reduce((n, m) => n + messageBytes(m), 0);
+    let outcome;
+    try {
+      outcome = await context.pool.use((client) =>
+        context.applier.apply(client, topic, partition, partitions, messages, endOffset, this.failureHandling(topic, partition, slice, context)),
+      );
+    } catch (error) {
+      if (error instanceof UnappliableEventError) return this.refused(error, first);
+      throw error;
+    }
+    context.storedOffsets.set(`${topic}:${partition}`, outcome.nextOffset);
+    this.refusals.settled(topic, partition, outcome.nextOffset);
+    this.metrics.batchApplied(outcome.applied, Date.now() - started, outcome.lastCommitMs, bytes);
+    if (outcome.deadLetters.length > 0) {
+      this.metrics.eventsRefused(outcome.deadLetters.length);
+      this.metrics.deadLettered(new Set(outcome.deadLetters.map((f) => f.offset)).size);
+      for (const f of outcome.deadLetters) {
+        this.log.error(
+          { topic, partition, offset: f.offset.toString(), table: f.table, key: f.key, sqlstate: f.sqlstate, deadLetterTopic: context.deadLetters?.settings.topic },
+          `set aside in the dead-letter topic after retry.otherMinutes: ${describeFailure(topic, partition, f)}: ${f.reason}`,
+        );
+      }
+    }
+    if (this.throttle) await this.throttle(outcome.applied, bytes);
+    if (outcome.waitingAt !== null) {
+      this.pauseAndRetry(topic, partition, outcome.waitingAt.toString(), GATE_RETRY_MS);
+      return { nextOffset: outcome.nextOffset, paused: true };
+    }
+    return { nextOffset: outcome.nextOffset, paused: false };
+  }
+
+  private async decodeOne(topic: string, isSnapshot: boolean, m: KafkaMessage, decoder: EventDecoder): Promise<SinkMessage> {
+    const offset = BigInt(m.offset);
+    try {
+      const ddl = isSnapshot || topic === this.heartbeatTopic ? undefined : m.headers?.[DDL_EVENT_HEADER];
+      if (ddl !== undefined) return { offset, kind: 'ddl', event: decodeDdlEventHeader(String(Array.isArray(ddl) ? ddl[0] : ddl)) };
+      if (m.value === null) return { offset, kind: 'skip' };
+      if (topic === this.heartbeatTopic) {
+        const beat = await decoder.heartbeat(m.value);
+        const marker = m.headers?.[CUTOVER_MARKER_HEADER];
+        if (marker !== undefined) return { offset, kind: 'marker', id: String(Array.isArray(marker) ? marker[0] : marker), lsn: beat.lsn ?? '0/0' };
+        return { offset, kind: 'heartbeat', lsn: beat.lsn ?? '0/0', commitMs: Number(beat.tsMs) };
+      }
+      if (isSnapshot) return { offset, kind: 'chunk', chunk: await decoder.chunk(m.value) };
+      return { offset, kind: 'change', change: await decoder.change(m.value) };
+    } catch (error) {
+      // A poison message is refused like a row the destination refuses (retried, then stop or dead letter).
+      if (!isEventError(error)) throw error;
+      return { offset, kind: 'undecodable', failure: eventFailure(error, offset, null, null) };
+    }
+  }
+
+  /** With sink.deadLetter on: find every refused event of the slice, and set them aside once their window has closed. */
+  private failureHandling(topic: string, partition: number, slice: readonly KafkaMessage[], context: RunContext): FailureHandling | undefined {
+    const queue = context.deadLetters;
+    if (!queue) return undefined;
+    return {
+      collectAll: true,
+      deadLetterTopic: queue.settings.topic,
+      deadLetter: (failures) => failures.every((f) => this.refusals.expired(topic, partition, f.offset)),
+      publish: (failures) => queue.publish(topic, partition, failures, (offset) => slice.find((m) => BigInt(m.offset) === offset)),
+    };
+  }
+
+  /**
+   * The destination refused events of a slice (or they could not be decoded): try the
+   * slice again after a pause, until retry.otherMinutes have passed since the first
+   * refusal; then stop with an error naming them (without dead letters).
+   */
+  private refused(error: UnappliableEventError, first: bigint): { nextOffset: bigint; paused: boolean } {
+    const { topic, partition, failures } = error;
+    this.metrics.eventsRefused(failures.length);
+    for (const f of failures) this.refusals.refused(topic, partition, f.offset);
+    if (!this.deps.task.sink.deadLetter.enabled && failures.every((f) => this.refusals.expired(topic, partition, f.offset))) {
+      throw new UnappliableEventError(topic, partition, failures, true);
+    }
+    const remaining = Math.max(...failures.map((f) => this.refusals.remainingMs(topic, partition, f.offset)));
+    const pauseMs = Math.min(MAX_REFUSAL_PAUSE_MS, Math.max(1_000, remaining));
+    this.metrics.batchRetried();
+    this.log.warn({ err: error, retryInMs: pauseMs }, `the destination refused an event; retrying until retry.otherMinutes have passed: ${error.message}`);
+    this.pauseAndRetry(topic, partition, first.toString(), pauseMs);
+    return { nextOffset: first, paused: true };
+  }
+
+  /** A throttled wait, in short steps that keep the consumer in its group. */
+  private async throttledWait(ms: number): Promise<void> {
+    this.metrics.throttled(ms);
+    for (let left = ms; left > 0 && !this.stopSignal?.aborted; left -= 1_000) {
+      await abortableSleep(Math.min(left, 1_000));
+      await this.beat?.().catch(() => undefined);
+    }
   }
 
   private async snapshotApplied(table: string, pool: SinkClientPool): Promise<boolean> {
@@ -195,11 +446,11 @@ export class SinkService {
     return this.snapshotDone.has(table);
   }
 
-  private pauseAndRetry(topic: string, partition: number, offset: string): void {
+  private pauseAndRetry(topic: string, partition: number, offset: string, pauseMs: number): void {
     const consumer = this.consumer!;
     consumer.seek({ topic, partition, offset });
     consumer.pause([{ topic, partitions: [partition] }]);
-    setTimeout(() => consumer.resume([{ topic, partitions: [partition] }]), GATE_RETRY_MS).unref();
+    setTimeout(() => consumer.resume([{ topic, partitions: [partition] }]), pauseMs).unref();
   }
 
   private async partitionsOf(topic: string): Promise<number> {
@@ -229,7 +480,10 @@ export class SinkService {
         const names = await admin.listTopics();
         // Internal topics (_transactions, _offsets, ...) start with "_" after the prefix.
         const ours = names.filter((t) => t.startsWith(prefix) && !t.slice(prefix.length).startsWith('_'));
-        if (ours.length > 0) return [...ours.sort(), ...(names.includes(this.heartbeatTopic) ? [this.heartbeatTopic] : [])];
+        // sink.mode transactional also reads the transaction topic, in commit order.
+        const internal = [this.heartbeatTopic, ...(task.sink.mode === 'transactional' ? [this.transactionsTopic] : [])].filter((t) => names.includes(t));
+        const ready = task.sink.mode !== 'transactional' || names.includes(this.transactionsTopic);
+        if (ours.length > 0 && ready) return [...ours.sort(), ...internal];
         if (waited % 30 === 0) this.log.info({ prefix: task.kafka.topicPrefix }, 'waiting for capture to create the topics');
         await new Promise((r) => setTimeout(r, 1_000));
       }
@@ -243,7 +497,8 @@ export class SinkService {
     // A database error keeps its meaning: constraint and data errors are permanent, lost connections retriable.
     const cause = isDatabaseError(error) ? classifyPgError(error, { role: 'destination' }) : toError(error);
     if (cause instanceof FerryError) {
-      Object.assign(cause.context, { topic, partition, offset });
+      // Keep a more exact place (the refused event's own offset) when the error has one.
+      for (const [name, value] of Object.entries({ topic, partition, offset })) cause.context[name] ??= value;
       return cause;
     }
     return new FerryError('APPLY_FAILED', `applying ${topic} partition ${partition} from offset ${offset} failed: ${cause.message}`, {
@@ -257,6 +512,10 @@ export class SinkService {
 
 export function defaultGroupId(task: TaskConfig, destination: ResolvedDestination): string {
   return `ferry-${task.name}-${destination.name}`;
+}
+
+function messageBytes(message: KafkaMessage): number {
+  return (message.value?.length ?? 0) + (message.key?.length ?? 0);
 }
 
 function isDatabaseError(error: unknown): boolean {

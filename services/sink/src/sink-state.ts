@@ -1,5 +1,6 @@
 import { quoteIdent } from '@ferry/pg';
 import type pg from 'pg';
+import type { EventFailure } from './apply/event-failure.js';
 
 /**
  * Ferry's bookkeeping on the destination, in schema `ferry`. The consumed Kafka
@@ -35,6 +36,13 @@ export async function ensureSinkState(client: pg.ClientBase): Promise<void> {
       consumer_group text NOT NULL, marker text NOT NULL, lsn text NOT NULL,
       received_at timestamptz NOT NULL DEFAULT now(), drained_at timestamptz,
       PRIMARY KEY (consumer_group, marker))`);
+    // Events set aside after their retry window (sink.deadLetter): one row per refused event,
+    // or per refused row of a snapshot chunk. Keys only, never other column values.
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.sink_dead_letters (
+      consumer_group text NOT NULL, topic text NOT NULL, partition int NOT NULL, message_offset bigint NOT NULL,
+      row_key text NOT NULL DEFAULT '', table_name text, error text NOT NULL, sqlstate text,
+      dead_letter_topic text NOT NULL, at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (consumer_group, topic, partition, message_offset, row_key))`);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -89,12 +97,49 @@ export async function recordMarker(client: pg.ClientBase, group: string, marker:
   );
 }
 
+/** Inside the apply transaction: the events this batch sets aside, with the offsets that skip them. */
+export async function recordDeadLetters(
+  client: pg.ClientBase,
+  group: string,
+  topic: string,
+  partition: number,
+  failures: readonly EventFailure[],
+  deadLetterTopic: string,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO ${quoteIdent(SINK_SCHEMA)}.sink_dead_letters (consumer_group, topic, partition, message_offset, row_key, table_name, error, sqlstate, dead_letter_topic)
+     SELECT $1, $2, $3, u.message_offset, u.row_key, u.table_name, u.error, u.sqlstate, $4
+     FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u(message_offset, row_key, table_name, error, sqlstate)
+     ON CONFLICT DO NOTHING`,
+    [
+      group,
+      topic,
+      partition,
+      deadLetterTopic,
+      failures.map((f) => f.offset.toString()),
+      failures.map((f) => (f.key === null ? '' : JSON.stringify(f.key))),
+      failures.map((f) => f.table),
+      failures.map((f) => f.reason),
+      failures.map((f) => f.sqlstate ?? null),
+    ],
+  );
+}
+
 export async function readPartitionOffsets(client: pg.ClientBase, group: string): Promise<Map<string, bigint>> {
   const { rows } = await client.query<{ topic: string; partition: number; next_offset: string }>(
     `SELECT topic, partition, next_offset FROM ${quoteIdent(SINK_SCHEMA)}.sink_offsets WHERE consumer_group = $1`,
     [group],
   );
   return new Map(rows.map((r) => [`${r.topic}:${r.partition}`, BigInt(r.next_offset)]));
+}
+
+/** The source LSN recorded for a sink_tables row (a table, the heartbeat or the applied transactions). */
+export async function readAppliedLsn(client: pg.ClientBase, group: string, key: string): Promise<string | null> {
+  const { rows } = await client.query<{ last_lsn: string | null }>(
+    `SELECT last_lsn FROM ${quoteIdent(SINK_SCHEMA)}.sink_tables WHERE consumer_group = $1 AND source_table = $2`,
+    [group, key],
+  );
+  return rows[0]?.last_lsn ?? null;
 }
 
 export async function snapshotCompleteTables(client: pg.ClientBase, group: string): Promise<Set<string>> {

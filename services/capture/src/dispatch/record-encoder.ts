@@ -1,17 +1,25 @@
 import {
   compileAvroType,
+  DDL_EVENT_HEADER,
+  ddlEventRecord,
+  ddlEventSchema,
+  encodeDdlEventHeader,
   encodeWireFormat,
+  rowSchemaOf,
   heartbeatSchema,
   transactionBoundarySchema,
   type AvroRecordSchema,
+  type AvroSchema,
+  type DdlEvent,
   type Heartbeat,
   type SnapshotChunk,
   type TransactionBoundary,
 } from '@ferry/avro';
 import { DataError } from '@ferry/core';
+import type { ObjectSelection } from '@ferry/config';
 import type { TopicNames } from '@ferry/kafka';
 import type { Type } from 'avsc';
-import type { CapturedTable } from '../captured-table.js';
+import { CapturedTable, type SourceTableDescription } from '../captured-table.js';
 import type { KeyedEvent } from '../streaming/change-events.js';
 import type { OutgoingRecord } from './kafka-dispatcher.js';
 
@@ -21,6 +29,8 @@ export const CUTOVER_MARKER_HEADER = 'ferry-cutover-marker';
 /** Registers a schema under a subject and returns its id (cached by the implementation). */
 export interface SchemaRegistrar {
   register(subject: string, schema: AvroRecordSchema): Promise<number>;
+  /** The subject's latest schema, or null when it has none (schema evolution starts from it). */
+  latestVersion?(subject: string): Promise<{ schema: AvroSchema } | null>;
 }
 
 interface TableIds {
@@ -37,11 +47,38 @@ export class RecordEncoder {
   private readonly tableIds = new Map<CapturedTable, TableIds>();
   private transactionIds: { id: number; type: Type } | undefined;
   private heartbeatIds: { id: number; type: Type } | undefined;
+  private ddlIds: { id: number; type: Type } | undefined;
 
   constructor(
     private readonly registrar: SchemaRegistrar,
     private readonly topics: TopicNames,
   ) {}
+
+  /**
+   * Builds a table's CapturedTable with schemas that evolve from the ones its topic registered
+   * last (so a changed table stays BACKWARD compatible) and registers them.
+   */
+  async prepareTable(
+    description: SourceTableDescription,
+    selection: ObjectSelection,
+    names: { topic: string; snapshotTopic: string } = {
+      topic: this.topics.table(description.schema, description.name),
+      snapshotTopic: this.topics.snapshot(description.schema, description.name),
+    },
+  ): Promise<CapturedTable> {
+    const latest = async (subject: string): Promise<AvroRecordSchema | null> => {
+      const found = await this.registrar.latestVersion?.(subject);
+      return found && typeof found.schema === 'object' && !Array.isArray(found.schema) ? (found.schema as AvroRecordSchema) : null;
+    };
+    const envelope = await latest(`${names.topic}-value`);
+    const table = new CapturedTable(description, selection, this.topics, {
+      ...names,
+      previousRow: envelope ? rowSchemaOf(envelope) : null,
+      previousKey: await latest(`${names.topic}-key`),
+    });
+    await this.registerTable(table);
+    return table;
+  }
 
   async registerTable(table: CapturedTable): Promise<void> {
     const key = table.keySchema ? await this.registrar.register(`${table.topic}-key`, table.keySchema) : null;
@@ -55,6 +92,24 @@ export class RecordEncoder {
     this.transactionIds = { id: await this.registrar.register(`${this.topics.transactions}-value`, tx), type: compileAvroType(tx) };
     const hb = heartbeatSchema(this.topics.heartbeat);
     this.heartbeatIds = { id: await this.registrar.register(`${this.topics.heartbeat}-value`, hb), type: compileAvroType(hb) };
+    const ddl = ddlEventSchema(this.topics.ddl);
+    this.ddlIds = { id: await this.registrar.register(`${this.topics.ddl}-value`, ddl), type: compileAvroType(ddl) };
+  }
+
+  /**
+   * A schema change on one partition of its table's topic: key and value null (other consumers
+   * skip it like a tombstone), the event in the `ferry-ddl` header. Capture writes it to every
+   * partition, so each sink meets it in order with that partition's rows.
+   */
+  ddlMarker(table: CapturedTable, event: DdlEvent, partition: number): OutgoingRecord {
+    return { topic: table.topic, key: null, value: null, partition, headers: { [DDL_EVENT_HEADER]: encodeDdlEventHeader(event) } };
+  }
+
+  /** The same schema change on `<prefix>._ddl`, Avro encoded, keyed by the table. */
+  ddlEvent(event: DdlEvent, tableTopic: string): OutgoingRecord {
+    const ids = this.ddlIds!;
+    const value = encodeWireFormat(ids.id, ids.type.toBuffer(ddlEventRecord(event, tableTopic, BigInt(Date.now()))));
+    return { topic: this.topics.ddl, key: Buffer.from(`${event.schema}.${event.table}`), value, partition: 0 };
   }
 
   change(table: CapturedTable, event: KeyedEvent, partition?: number): OutgoingRecord {

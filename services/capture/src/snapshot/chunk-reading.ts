@@ -8,7 +8,7 @@ import type { PlannedChunk, TableSnapshotState } from './snapshot-progress.js';
  * has an ordered key (a keyset walk, never a sort in Node), else heap page ranges.
  */
 export async function planChunks(client: pg.ClientBase, table: CapturedTable, chunkRows: number, serverMajor: number): Promise<{ kind: TableSnapshotState['kind']; chunks: PlannedChunk[] }> {
-  const key = chooseOrderedKey(table.description.info);
+  const key = chooseOrderedKey(table.catalogInfo);
   if (key) {
     const ranges = await planKeyRanges(client, table.id, key, chunkRows);
     return { kind: 'key', chunks: ranges.map((r, index) => ({ index, lower: r.lower ? [...r.lower] : null, upper: r.upper ? [...r.upper] : null })) };
@@ -28,7 +28,7 @@ export async function planChunks(client: pg.ClientBase, table: CapturedTable, ch
 export function chunkSelect(table: CapturedTable, kind: TableSnapshotState['kind'], chunk: PlannedChunk): { sql: string; params: string[] } {
   const where =
     kind === 'key'
-      ? keyRangeWhere(chooseOrderedKey(table.description.info)!, { lower: chunk.lower, upper: chunk.upper })
+      ? keyRangeWhere(chooseOrderedKey(table.catalogInfo)!, { lower: chunk.lower, upper: chunk.upper })
       : pageRangeWhere({ startPage: chunk.lower ? Number(chunk.lower[0]) : null, endPage: chunk.upper ? Number(chunk.upper[0]) : null });
   // A row filter only narrows the snapshot here; the stream is filtered by the publication (15+) or the sink.
   const filter = table.rowFilter ? ` AND (${table.rowFilter})` : '';

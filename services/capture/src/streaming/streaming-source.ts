@@ -14,8 +14,10 @@ import type { CapturedTable } from '../captured-table.js';
 import type { KafkaDispatcher } from '../dispatch/kafka-dispatcher.js';
 import type { RecordEncoder } from '../dispatch/record-encoder.js';
 import type { CaptureMetrics } from '../capture-metrics.js';
+import type { DdlCapture } from '../ddl/ddl-capture.js';
 import { COMMIT_LSN_HEADER, SOURCE_SYSTEM_HEADER } from './captured-position.js';
 import { changeToEvents, TransactionContext } from './change-events.js';
+import { fillKeyChangeToast, type CurrentRowReader } from './key-change-toast.js';
 
 export interface StreamingSourceSettings {
   slot: string;
@@ -29,6 +31,8 @@ export interface StreamingSourceSettings {
   markerTable: string;
   /** The task's name: marker rows of other tasks sharing the source are not ours. */
   task: string;
+  /** With DDL capture: source table "ferry.ddl_log" and what turns its rows into DDL events. */
+  ddl?: { table: string; capture: DdlCapture };
   /** Per table: changes committed before this LSN are already in its (re-taken) snapshot. */
   streamFrom: ReadonlyMap<string, Lsn>;
   /**
@@ -38,12 +42,19 @@ export interface StreamingSourceSettings {
   alreadyCaptured: Lsn | null;
   /** The source's system identifier, stamped on END records next to the commit LSN. */
   sourceSystem: string;
+  /** Reads a row's current values from the source (unchanged TOAST of key-changing updates). */
+  readCurrentRow: CurrentRowReader;
   /** Replication origins whose changes are skipped (Ferry's own writes, in backflow). */
   skipOrigins: (name: string) => boolean;
   /** Commit to Kafka at least this often while behind. */
   maxBatchMs: number;
   maxBatchRecords: number;
   throttle?: (records: number, bytes: number) => Promise<void>;
+  /**
+   * Runs on a tick between source transactions, after the commit (adding a table: see
+   * TableAddition). Every transaction handled so far is before whatever position it takes.
+   */
+  betweenTransactions?: () => Promise<void>;
 }
 
 interface OpenTransaction {
@@ -107,7 +118,10 @@ export class StreamingSource {
         if (event === TICK) {
           // Between transactions: commit those held back for batching, so the last one
           // before a pause in writes waits at most one tick.
-          if (this.tx === null) await this.flush();
+          if (this.tx === null) {
+            await this.flush();
+            await this.settings.betweenTransactions?.();
+          }
           continue;
         }
         await this.handle(event.message, stream);
@@ -175,6 +189,7 @@ export class StreamingSource {
         break;
       case 'relation':
         this.relations.remember(message);
+        await this.settings.ddl?.capture.onRelation(message);
         this.checkRelation(message.schema, message.table, message.columns);
         break;
       case 'insert':
@@ -208,11 +223,20 @@ export class StreamingSource {
       await this.onCutoverMarker(tx, change);
       return;
     }
+    if (key === this.settings.ddl?.table) {
+      // Its rows come inside the DDL's own transaction: later changes already use the new shape.
+      if (change.op === 'insert' && change.after) {
+        const context = { xid: tx.xid, lsn: tx.lsn.toString(), commitTsMicros: tx.commitTsMicros + PG_EPOCH_MICROS };
+        await this.settings.ddl.capture.onLogRow(change.after, context, (record) => this.dispatcher.add(record));
+      }
+      return;
+    }
     const table = this.tables.get(key);
     if (!table || !table.operations.has(change.op)) return;
     const from = this.settings.streamFrom.get(key);
     if (from && tx.lsn.isBefore(from)) return;
-    const events = changeToEvents(change, table, tx.context, BigInt(Date.now()));
+    const complete = await fillKeyChangeToast(change, table, this.settings.readCurrentRow);
+    const events = changeToEvents(complete, table, tx.context, BigInt(Date.now()));
     for (const event of events) {
       await this.dispatcher.add(this.encoder.change(table, event));
       if (event.value) this.count(tx, table);
@@ -313,7 +337,7 @@ export class StreamingSource {
 
   private checkRelation(schema: string, table: string, columns: readonly { name: string; typeOid: number }[]): void {
     const captured = this.tables.get(`${schema}.${table}`);
-    if (captured && !captured.sameColumnsAs(columns)) {
+    if (captured && !captured.sameColumnsAs(columns) && !this.settings.ddl) {
       this.log.warn(
         { table: captured.key },
         'the table changed shape during sync; its events keep the columns capture started with (schema changes arrive with DDL capture)',

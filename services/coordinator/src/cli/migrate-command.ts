@@ -1,8 +1,12 @@
 import type { TaskConfig } from '@ferry/config';
 import { createKafka, kafkaSettingsFor } from '@ferry/kafka';
 import type { Logger } from '@ferry/observability';
+import { checkApiSettings } from '../api/api-server.js';
+import { startOperatorSurface, type OperatorSurface } from '../api/operator-surface.js';
 import { formatPrecheckReport } from '../prechecks/report.js';
 import { runPrechecks } from '../prechecks/run-prechecks.js';
+import { recordTableClaims } from '../prechecks/table-claims.js';
+import { ContinuousVerification } from '../workflow/continuous-verification.js';
 import { readProgress, type PipelineProgress } from '../workflow/progress.js';
 import { applySchemaSection, printSchemaPlan } from '../workflow/schema-steps.js';
 import { Supervisor } from '../workflow/supervisor.js';
@@ -36,6 +40,7 @@ export async function runMigrate(argv: string[], options: { embedded: boolean })
     await printSchemaPlan(task);
     return 0;
   }
+  checkApiSettings(task.api);
   const kafka = createKafka(kafkaSettingsFor(task.kafka, 'coordinator'), log);
   const store = new TaskStateStore(kafka, task.kafka.topicPrefix, task.kafka.replicationFactor);
   const state = await store.load();
@@ -44,17 +49,25 @@ export async function runMigrate(argv: string[], options: { embedded: boolean })
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const supervisor = new Supervisor(log);
+  // Console, API, /metrics and alerts; the services stay stopped while an operator's pause holds.
+  const surface = await startOperatorSurface({ task, configPath: args.configPath!, overrides: args.overrides, kafka, store, state, supervisor: options.embedded ? supervisor : undefined, log });
+  if (state.paused && options.embedded) await supervisor.pause();
+  const verification = new ContinuousVerification({ task, kafka, store, log, signal: controller.signal });
   try {
     if (!state.done.preData && !args.flags['skip-precheck']) {
       await store.enter(state, 'precheck');
       const outcome = await runPrechecks(task);
+      surface.operator.recordPrechecks(outcome.results);
       if (!outcome.ok) {
         process.stderr.write(`${formatPrecheckReport(outcome.results)}\n`);
         log.error('prechecks found errors; fix them and run again');
+        await surface.failed('the prechecks found errors (see the console or run ferry precheck)');
         return 1;
       }
       log.info({ phase: 'precheck' }, 'prechecks passed');
     }
+    // Many-to-one: the next task's precheck names a destination table this task writes too.
+    await recordTableClaims(task).catch((error: unknown) => log.warn({ err: error }, 'could not record the task\'s destination tables (ferry.task_tables)'));
     if (task.phases.includes('schema') && !state.done.preData) {
       await store.enter(state, 'schema');
       await applySchemaSection(task, 'pre-data', state.preexistingTables, log);
@@ -71,9 +84,10 @@ export async function runMigrate(argv: string[], options: { embedded: boolean })
     }
     if (options.embedded) {
       const common = ['-c', args.configPath!, '--log-level', args.logLevel, ...Object.entries(args.overrides).flatMap(([k, v]) => ['--set', `${k}=${v}`])];
-      supervisor.start({ name: 'capture', args: ['capture', ...common] });
+      supervisor.start({ name: 'capture', args: ['capture', ...common], env: surface.serviceEnv('capture') });
       for (const destination of task.destinations) {
-        supervisor.start({ name: `sink:${destination.name}`, args: ['sink', ...common, '--destination', destination.name] });
+        const name = `sink:${destination.name}`;
+        supervisor.start({ name, args: ['sink', ...common, '--destination', destination.name], env: surface.serviceEnv(name) });
       }
     }
     if (!copies) {
@@ -84,27 +98,44 @@ export async function runMigrate(argv: string[], options: { embedded: boolean })
     } else if (!state.done.full) {
       await store.enter(state, 'full');
     }
-    return await watch(task, state, store, log, controller.signal);
+    return await watch(task, state, store, log, controller.signal, verification, surface);
+  } catch (error) {
+    await surface.failed((error as Error).message);
+    throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    controller.abort();
+    await verification.stop();
     await supervisor.stopAll();
+    await surface.close();
     await store.close();
   }
 }
 
 /** Shows progress and moves the task through its phases until it is done or stopped. */
-async function watch(task: TaskConfig, state: TaskState, store: TaskStateStore, log: Logger, signal: AbortSignal): Promise<number> {
+async function watch(
+  task: TaskConfig,
+  state: TaskState,
+  store: TaskStateStore,
+  log: Logger,
+  signal: AbortSignal,
+  verification: ContinuousVerification,
+  surface: OperatorSurface,
+): Promise<number> {
   const view = new ProgressView();
   const interactive = process.stderr.isTTY;
   let lastLog = 0;
   while (!signal.aborted) {
     let progress: PipelineProgress | undefined;
+    let problem: unknown;
     try {
       progress = await readProgress(task);
     } catch (error) {
+      problem = error;
       log.warn({ err: error }, 'cannot read progress yet');
     }
+    await surface.tick(progress, problem);
     if (progress) {
       const text = view.render(progress, state.phase);
       if (interactive) process.stderr.write(`\x1b[2J\x1b[H${text}\n`);
@@ -126,6 +157,7 @@ async function watch(task: TaskConfig, state: TaskState, store: TaskStateStore, 
         log.info({ phase: 'incremental' }, 'continuous sync: the destination follows the source until cutover');
       }
     }
+    verification.tick(state);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   return 0;

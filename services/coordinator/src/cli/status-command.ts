@@ -1,4 +1,5 @@
 import { createKafka, kafkaSettingsFor } from '@ferry/kafka';
+import { formatVerificationBrief } from '../verify/format-verification.js';
 import { readProgress } from '../workflow/progress.js';
 import { TaskStateStore } from '../workflow/task-state.js';
 import { loadCommand } from './load-command.js';
@@ -7,7 +8,9 @@ import { ProgressView } from './progress-view.js';
 const HELP = `ferry status -c task.yaml [--json]
 
 Shows the task's phase and history, per-table progress of the full copy, the
-slot's position and the end-to-end lag, read from Kafka and both databases.`;
+slot's position and the end-to-end lag, read from Kafka and both databases, and the
+newest continuous verification (verify.continuous). With --json: { task, state,
+progress, verification } where verification is the newest VerificationSummary or null.`;
 
 export async function runStatusCommand(argv: string[]): Promise<number> {
   const loaded = loadCommand('status', argv, HELP);
@@ -19,10 +22,13 @@ export async function runStatusCommand(argv: string[]): Promise<number> {
     const state = await store.load();
     const progress = await readProgress(task);
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ task: task.name, state, progress }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ task: task.name, state, progress, verification: state.verification ?? null }, null, 2)}\n`);
     } else {
       process.stdout.write(`task ${task.name}\n${new ProgressView().render(progress, state.phase)}\n`);
       if (state.lastError) process.stdout.write(`last error: ${state.lastError}\n`);
+      for (const summary of Object.values(state.verifications ?? (state.verification ? { latest: state.verification } : {}))) {
+        process.stdout.write(`${formatVerificationBrief(summary)}\n`);
+      }
     }
     return 0;
   } finally {

@@ -93,6 +93,8 @@ export async function runCutover(ctx: CutoverContext, options: CutoverOptions): 
       step = begin(ctx, 'verify');
       const verified = [];
       for (let i = 0; i < task.destinations.length; i++) verified.push(await finalVerify(task, i));
+      state.verification = verified[0]!.summary;
+      state.verifications = { ...state.verifications, ...Object.fromEntries(verified.map((v) => [v.destination, v.summary])) };
       done(ctx, step, verified.map((v) => `${v.destination}: ${v.tables} tables equal`).join('; '));
       stopIfSignalled(ctx);
 
@@ -118,7 +120,7 @@ export async function runCutover(ctx: CutoverContext, options: CutoverOptions): 
         lag,
         drained,
         sequences,
-        verified,
+        verified: verified.map(({ destination, tables, rows }) => ({ destination, tables, rows })),
         backflow: record.backflow,
       };
       await store.enter(state, 'done');

@@ -74,7 +74,7 @@ export async function syncSequences(task: TaskConfig, destinationIndex: number):
   }
 }
 
-async function selectedSequences(client: pg.ClientBase, selection: ObjectSelection): Promise<{ schema: string; name: string }[]> {
+export async function selectedSequences(client: pg.ClientBase, selection: ObjectSelection): Promise<{ schema: string; name: string }[]> {
   const schemas = new Set((await listTables(client)).filter((t) => selection.includesTable(t.schema, t.name)).map((t) => t.schema));
   const { rows } = await client.query<{ schema: string; name: string; owners: string | null }>(
     `SELECT n.nspname AS schema, c.relname AS name,
@@ -93,7 +93,7 @@ async function selectedSequences(client: pg.ClientBase, selection: ObjectSelecti
   });
 }
 
-async function readSequence(client: pg.ClientBase, schema: string, name: string, side: 'source' | 'destination'): Promise<SequenceValue> {
+export async function readSequence(client: pg.ClientBase, schema: string, name: string, side: 'source' | 'destination'): Promise<SequenceValue> {
   try {
     const state = await client.query<{ last_value: string; is_called: string }>(`SELECT last_value::text, is_called::text FROM ${quoteQualified(schema, name)}`);
     const options = await client.query<{ increment: string }>('SELECT seqincrement::text AS increment FROM pg_sequence WHERE seqrelid = $1::regclass', [quoteQualified(schema, name)]);

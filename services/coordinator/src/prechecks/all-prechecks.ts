@@ -3,6 +3,7 @@ import { databaseNames } from './database-names.js';
 import { destinationConnect } from './destination-connect.js';
 import { destinationPrivileges } from './destination-privileges.js';
 import { destinationSpace } from './destination-space.js';
+import { extensionSchemas } from './extension-schemas.js';
 import { extensions } from './extensions.js';
 import { longTransactions } from './long-transactions.js';
 import { selection } from './selection.js';
@@ -11,6 +12,7 @@ import { sourcePrivileges } from './source-privileges.js';
 import { sourceReplicationCapacity } from './source-replication-capacity.js';
 import { sourceWalLevel } from './source-wal-level.js';
 import { tablesWithoutKey } from './tables-without-key.js';
+import { transforms } from './transforms.js';
 import { unsupportedObjects } from './unsupported-objects.js';
 import { versions } from './versions.js';
 import type { Precheck } from './types.js';
@@ -26,9 +28,11 @@ export const allPrechecks: readonly Precheck[] = [
   sourcePrivileges,
   destinationPrivileges,
   selection,
+  transforms,
   tablesWithoutKey,
   conflictingTables,
   extensions,
+  extensionSchemas,
   unsupportedObjects,
   longTransactions,
   destinationSpace,

@@ -1,6 +1,7 @@
 import { quoteQualified } from '@ferry/pg';
 import { destinationRelations, kindName, type ExistingRelation, type MappedTable } from './destination-tables.js';
 import { count, listNames } from './name-list.js';
+import { originPrefixTwins, otherTasksClaims, type TableClaim } from './table-claims.js';
 import type { CheckResult, Precheck } from './types.js';
 
 const ID = 'conflicting-tables';
@@ -20,6 +21,19 @@ export const conflictingTables: Precheck = {
           mode: ctx.task.conflictingTables,
         }),
       );
+      // Many-to-one: another task writing this destination must not share a table with this one.
+      const claims = await otherTasksClaims(await ctx.destination(destination), mapped.map((m) => m.destination), ctx.task.name);
+      results.push(...claimResults(mapped, claims, { where: `destination "${destination.name}"`, mode: ctx.task.conflictingTables }));
+      const twins = await originPrefixTwins(await ctx.destination(destination), ctx.task.name);
+      if (twins.length > 0) {
+        results.push({
+          id: ID,
+          status: 'error',
+          message: `task "${ctx.task.name}" and task ${twins.map((t) => `"${t}"`).join(', ')} on destination "${destination.name}" differ only in "-" and "_": their replication origins, slots and publications would share names`,
+          fix: 'give this task a name that differs in a letter or digit',
+          objects: twins,
+        });
+      }
     }
     return results;
   },
@@ -89,6 +103,38 @@ export function conflictResults(mapped: readonly MappedTable[], existing: readon
       fix:
         `drop them (DROP TABLE ${conflicts.slice(0, 5).map((m) => quoteQualified(m.destination.schema, m.destination.table)).join(', ')}${conflicts.length > 5 ? ', ...' : ''};), ` +
         'migrate them under other names (objects.rename), or set conflictingTables: ignore to write into them as they are',
+      objects,
+    },
+  ];
+}
+
+/** Pure: destination tables of this task that another task's sink writes too (recorded in ferry.task_tables). */
+export function claimResults(mapped: readonly MappedTable[], claims: readonly TableClaim[], options: Omit<ConflictOptions, 'createsSchema'>): CheckResult[] {
+  if (claims.length === 0) return [];
+  const described = claims.map((c) => {
+    const ours = mapped.find((m) => m.destination.schema === c.schema && m.destination.table === c.table);
+    const from = ours ? `${ours.source.schema}.${ours.source.table}` : '?';
+    return `${c.schema}.${c.table} (from ${from} here, and from ${c.sourceTable} by task "${c.task}")`;
+  });
+  const objects = [...new Set(claims.map((c) => `${c.schema}.${c.table}`))];
+  const shared = `${count(objects.length, 'table')} of ${options.where} ${objects.length === 1 ? 'is' : 'are'} written by another task too: ${listNames(described)}`;
+  if (options.mode === 'ignore') {
+    return [
+      {
+        id: ID,
+        status: 'warning',
+        message: `${shared}. With conflictingTables: ignore both tasks write ${objects.length === 1 ? 'it' : 'them'}: keys must not overlap, and a TRUNCATE or a restarted snapshot of either empties the whole table`,
+        fix: 'keep the tasks apart with objects.rename (e.g. rename.schemas: { public: <source name> }) unless merging is intended',
+        objects,
+      },
+    ];
+  }
+  return [
+    {
+      id: ID,
+      status: 'error',
+      message: `${shared}; both would overwrite each other's rows`,
+      fix: 'map this task\'s tables to other names with objects.rename (e.g. rename.schemas: { public: <source name> }), or, to merge sources with disjoint keys on purpose, set conflictingTables: ignore',
       objects,
     },
   ];

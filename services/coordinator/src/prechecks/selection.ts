@@ -190,7 +190,7 @@ async function rowFilterResults(
 }
 
 /** The server's complaint about a query, or undefined when EXPLAIN accepts it. */
-async function explainProblem(client: pg.Client, query: string): Promise<string | undefined> {
+export async function explainProblem(client: pg.Client, query: string): Promise<string | undefined> {
   await client.query('BEGIN READ ONLY');
   try {
     // queryMode 'extended' (not in @types/pg) sends Parse/Bind: one statement only, so a ";" cannot start another.

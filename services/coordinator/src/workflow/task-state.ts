@@ -1,6 +1,7 @@
 import { StateTopic, topicNames, ensureTopics } from '@ferry/kafka';
 import type { Kafka } from 'kafkajs';
 import type { CutoverRecord } from '../cutover/cutover-record.js';
+import type { VerificationSummary } from '../verify/verification-summary.js';
 
 export type TaskPhase = 'new' | 'precheck' | 'schema' | 'full' | 'post-data' | 'incremental' | 'cutover' | 'done' | 'failed';
 
@@ -15,6 +16,12 @@ export interface TaskState {
   lastError: string | null;
   /** The newest `ferry cutover`: what it changed on the source, so `--abort` can undo it from anywhere. */
   cutover?: CutoverRecord;
+  /** The newest verification the coordinator ran (continuous, during incremental sync). */
+  verification?: VerificationSummary;
+  /** The newest verification per destination name, when the task has several. */
+  verifications?: Record<string, VerificationSummary>;
+  /** Set while an operator paused the task (console or API): the services are stopped until resumed. */
+  paused?: { at: string; by: string } | null;
 }
 
 const KEY = 'task';

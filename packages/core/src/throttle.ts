@@ -1,21 +1,24 @@
-import { abortableSleep } from '@ferry/core';
+import { abortableSleep } from './retry.js';
 
 export interface RateLimit {
   rowsPerSecond?: number | undefined;
   bytesPerSecond?: number | undefined;
 }
 
+/** Reports what was just sent and waits until the average rate is back under the limit. */
+export type Throttle = (rows: number, bytes: number) => Promise<void>;
+
 /**
  * A token bucket per limit: callers report what they just sent and wait until
  * the average rate is back under the limit. Returns undefined when unlimited.
  */
-export function createThrottle(limit: RateLimit, now = () => performance.now(), sleep = abortableSleep) {
+export function createThrottle(limit: RateLimit, now = () => performance.now(), sleep: (ms: number) => Promise<void> = abortableSleep): Throttle | undefined {
   if (!limit.rowsPerSecond && !limit.bytesPerSecond) return undefined;
   const buckets = [
     { rate: limit.rowsPerSecond, debt: 0, at: now() },
     { rate: limit.bytesPerSecond, debt: 0, at: now() },
   ];
-  return async (rows: number, bytes: number): Promise<void> => {
+  return async (rows, bytes) => {
     let wait = 0;
     [rows, bytes].forEach((amount, i) => {
       const bucket = buckets[i]!;
