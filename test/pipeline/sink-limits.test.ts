@@ -86,11 +86,12 @@ describe('sink throttle and slices', () => {
     expect(sample(text, 'ferry_sink_throttled_seconds_total{destination="main"}')).toBeGreaterThan(2);
     expect(sample(text, 'ferry_sink_dead_letters_total{destination="main"}')).toBe(0);
 
-    // A backlog shows as lag until it is applied.
-    await query(source.url, `INSERT INTO items SELECT g, 'late' FROM generate_series(1601, 2600) g`);
+    // A backlog shows as lag until it is applied: 3 000 rows at 200 rows/s last about 15 s,
+    // several of the sampler's 5 s rounds.
+    await query(source.url, `INSERT INTO items SELECT g, 'late' FROM generate_series(1601, 4600) g`);
     await waitFor('a lag above 0', async () => {
       const t = await scrape();
       return lagSeries.reduce((n, s) => n + (sample(t, s) ?? 0), 0) > 0;
-    }, 30_000, 500);
+    }, 60_000, 500);
   });
 });

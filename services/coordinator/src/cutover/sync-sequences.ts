@@ -47,24 +47,16 @@ export async function syncSequences(task: TaskConfig, destinationIndex: number):
   const destination = await openClient(task.destinations[destinationIndex]!.url, { applicationName: 'ferry-cutover', role: 'destination' });
   try {
     const results: SequenceSync[] = [];
-    for (const sequence of await selectedSequences(source, selection)) {
-      const target = { schema: selection.destinationSchema(sequence.schema), name: sequence.name };
-      const from = await readSequence(source, sequence.schema, sequence.name, 'source');
+    for (const pair of await readSequencePairs(source, destination, selection)) {
       const result: SequenceSync = {
-        sequence: `${sequence.schema}.${sequence.name}`,
-        destination: `${target.schema}.${target.name}`,
-        sourceNext: nextValue(from).toString(),
-        destinationNext: null,
-        action: 'missing',
+        sequence: pair.sequence,
+        destination: pair.destinationSequence,
+        sourceNext: nextValue(pair.source).toString(),
+        destinationNext: pair.destination === null ? null : nextValue(pair.destination).toString(),
+        action: pair.destination === null ? 'missing' : sequenceAction(pair.source, pair.destination),
       };
-      const exists = await destination.query<{ present: string }>('SELECT (to_regclass($1) IS NOT NULL)::text AS present', [quoteQualified(target.schema, target.name)]);
-      if (exists.rows[0]!.present === 'true') {
-        const to = await readSequence(destination, target.schema, target.name, 'destination');
-        result.destinationNext = nextValue(to).toString();
-        result.action = sequenceAction(from, to);
-        if (result.action === 'set') {
-          await destination.query('SELECT setval($1::regclass, $2::bigint, $3::boolean)', [quoteQualified(target.schema, target.name), from.lastValue.toString(), from.isCalled]);
-        }
+      if (result.action === 'set') {
+        await destination.query('SELECT setval($1::regclass, $2::bigint, $3::boolean)', [pair.destinationName, pair.source.lastValue.toString(), pair.source.isCalled]);
       }
       results.push(result);
     }
@@ -72,6 +64,36 @@ export async function syncSequences(task: TaskConfig, destinationIndex: number):
   } finally {
     await Promise.allSettled([source.end(), destination.end()]);
   }
+}
+
+export interface SequencePair {
+  /** schema.name on the source. */
+  sequence: string;
+  /** schema.name on the destination (the schema mapped like the tables', the name kept). */
+  destinationSequence: string;
+  /** The destination sequence, quoted, for regclass parameters. */
+  destinationName: string;
+  source: SequenceValue;
+  /** null when the destination has no such sequence. */
+  destination: SequenceValue | null;
+}
+
+/** Every selected sequence's state on the source and, where it exists, on the destination. */
+export async function readSequencePairs(source: pg.ClientBase, destination: pg.ClientBase, selection: ObjectSelection): Promise<SequencePair[]> {
+  const pairs: SequencePair[] = [];
+  for (const sequence of await selectedSequences(source, selection)) {
+    const target = { schema: selection.destinationSchema(sequence.schema), name: sequence.name };
+    const destinationName = quoteQualified(target.schema, target.name);
+    const exists = await destination.query<{ present: string }>('SELECT (to_regclass($1) IS NOT NULL)::text AS present', [destinationName]);
+    pairs.push({
+      sequence: `${sequence.schema}.${sequence.name}`,
+      destinationSequence: `${target.schema}.${target.name}`,
+      destinationName,
+      source: await readSequence(source, sequence.schema, sequence.name, 'source'),
+      destination: exists.rows[0]!.present === 'true' ? await readSequence(destination, target.schema, target.name, 'destination') : null,
+    });
+  }
+  return pairs;
 }
 
 export async function selectedSequences(client: pg.ClientBase, selection: ObjectSelection): Promise<{ schema: string; name: string }[]> {

@@ -1,7 +1,6 @@
 import type { ObjectSelection } from '@ferry/config';
-import { quoteQualified } from '@ferry/pg';
 import type pg from 'pg';
-import { nextValue, readSequence, selectedSequences, sequenceAction } from '../cutover/sync-sequences.js';
+import { nextValue, readSequencePairs, sequenceAction } from '../cutover/sync-sequences.js';
 import type { SequenceVerificationItem, SequenceVerificationSummary } from './verification-summary.js';
 
 export type SequenceSetting = 'auto' | 'strict' | 'info' | 'off';
@@ -24,24 +23,11 @@ export function summarizeSequences(mode: 'strict' | 'info', items: SequenceVerif
 
 /** Reads every selected sequence (as the cutover syncs them) on both sides. */
 export async function checkSequences(source: pg.ClientBase, destination: pg.ClientBase, selection: ObjectSelection): Promise<SequenceVerificationItem[]> {
-  const items: SequenceVerificationItem[] = [];
-  for (const sequence of await selectedSequences(source, selection)) {
-    const target = { schema: selection.destinationSchema(sequence.schema), name: sequence.name };
-    const from = await readSequence(source, sequence.schema, sequence.name, 'source');
-    const item: SequenceVerificationItem = {
-      sequence: `${sequence.schema}.${sequence.name}`,
-      destinationSequence: `${target.schema}.${target.name}`,
-      sourceNext: nextValue(from).toString(),
-      destinationNext: null,
-      status: 'missing',
-    };
-    const exists = await destination.query<{ present: string }>('SELECT (to_regclass($1) IS NOT NULL)::text AS present', [quoteQualified(target.schema, target.name)]);
-    if (exists.rows[0]!.present === 'true') {
-      const to = await readSequence(destination, target.schema, target.name, 'destination');
-      item.destinationNext = nextValue(to).toString();
-      item.status = sequenceAction(from, to) === 'kept' ? 'ok' : 'behind';
-    }
-    items.push(item);
-  }
-  return items;
+  return (await readSequencePairs(source, destination, selection)).map((pair) => ({
+    sequence: pair.sequence,
+    destinationSequence: pair.destinationSequence,
+    sourceNext: nextValue(pair.source).toString(),
+    destinationNext: pair.destination === null ? null : nextValue(pair.destination).toString(),
+    status: pair.destination === null ? 'missing' : sequenceAction(pair.source, pair.destination) === 'kept' ? 'ok' : 'behind',
+  }));
 }

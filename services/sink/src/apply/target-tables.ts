@@ -14,8 +14,11 @@ export async function readTargetTable(client: pg.ClientBase, schema: string, tab
   );
   const oid = rel.rows[0]?.oid;
   if (!oid) {
+    // Retried within retry.otherMinutes: a sink started beside `ferry coordinator` may be
+    // ahead of the schema phase that creates the table.
     throw new FerryError('TABLE_MISSING', `destination table "${schema}"."${table}" does not exist`, {
-      fix: 'run the schema phase first (ferry migrate), or create the table, or check objects.rename in the task file',
+      retriable: true,
+      fix: 'run the schema phase first (ferry migrate or ferry coordinator), or create the table, or check objects.rename in the task file; the sink waits for it for retry.otherMinutes',
       context: { table: `${schema}.${table}` },
     });
   }
