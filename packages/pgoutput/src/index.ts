@@ -39,7 +39,6 @@ export { protocolVersionFor, supportsStreaming, supportsLogicalMessages } from '
 export { replicationError } from './replication-errors.js';
 export {
   ReplicationConnection,
-  SESSION_SETTINGS,
   type ReplicationConnectionOptions,
   type SystemIdentity,
   type CreateSlotOptions,

@@ -1,4 +1,5 @@
 import { ConfigError, InvariantError, Lsn, type FerryError } from '@ferry/core';
+import { SESSION_SETTINGS, startupOptionsText } from '@ferry/pg';
 import pg from 'pg';
 import {
   createSlotCommand,
@@ -11,25 +12,11 @@ import {
 import { replicationError } from './replication-errors.js';
 import { ReplicationStream, type ReplicationStreamSettings } from './replication-stream.js';
 
-/**
- * Settings for the walsender session. pgoutput prints values with the type output functions
- * in the walsender process, so these fix the text forms no matter what the database or role
- * defaults say: ISO dates, UTC times, postgres-style intervals, exact floats, hex bytea.
- */
-export const SESSION_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
-  client_encoding: 'UTF8',
-  DateStyle: 'ISO,MDY',
-  TimeZone: 'UTC',
-  IntervalStyle: 'postgres',
-  extra_float_digits: '3',
-  bytea_output: 'hex',
-});
-
 export interface ReplicationConnectionOptions {
   /**
    * Extra settings for the walsender session, e.g. `logical_decoding_work_mem` (the memory
    * after which a large transaction is streamed or spilled is the walsender's, not the
-   * writer's) or `wal_sender_timeout`. They cannot override SESSION_SETTINGS.
+   * writer's) or `wal_sender_timeout`. They cannot override @ferry/pg's SESSION_SETTINGS.
    */
   settings?: Record<string, string>;
 }
@@ -279,16 +266,11 @@ async function simpleQuery(client: pg.Client, text: string): Promise<Record<stri
   return result.rows;
 }
 
-/** The startup `options`: the caller's, then our fixed text forms last so they win. */
+/**
+ * The startup `options`: the caller's, then Ferry's fixed session settings last so they win.
+ * pgoutput prints values with the type output functions in the walsender process, so the
+ * same settings as every other Ferry session fix the text forms there too.
+ */
 function sessionOptions(callerOptions: string | undefined, extra: Record<string, string>): string {
-  const settings = { ...extra, ...SESSION_SETTINGS };
-  const ours = Object.entries(settings).map(([name, value]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name) || !/^[A-Za-z0-9_.,:/+-]+$/.test(value)) {
-      throw new ConfigError(`unsupported walsender setting ${name}=${value}`, [], {
-        fix: 'use a plain setting name and a value without spaces or quotes',
-      });
-    }
-    return `-c ${name}=${value}`;
-  });
-  return [callerOptions, ...ours].filter(Boolean).join(' ');
+  return [callerOptions, startupOptionsText({ ...extra, ...SESSION_SETTINGS })].filter(Boolean).join(' ');
 }
