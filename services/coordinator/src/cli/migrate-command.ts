@@ -7,7 +7,7 @@ import { formatPrecheckReport } from '../prechecks/report.js';
 import { runPrechecks } from '../prechecks/run-prechecks.js';
 import { recordTableClaims } from '../prechecks/table-claims.js';
 import { ContinuousVerification } from '../workflow/continuous-verification.js';
-import { readProgress, type PipelineProgress } from '../workflow/progress.js';
+import { ProgressReader, type PipelineProgress } from '../workflow/progress.js';
 import { applySchemaSection, printSchemaPlan } from '../workflow/schema-steps.js';
 import { Supervisor } from '../workflow/supervisor.js';
 import { TaskStateStore, type TaskState } from '../workflow/task-state.js';
@@ -125,42 +125,47 @@ async function watch(
 ): Promise<number> {
   const view = new ProgressView();
   const interactive = process.stderr.isTTY;
-  let lastLog = 0;
-  while (!signal.aborted) {
-    let progress: PipelineProgress | undefined;
-    let problem: unknown;
-    try {
-      progress = await readProgress(task);
-    } catch (error) {
-      problem = error;
-      log.warn({ err: error }, 'cannot read progress yet');
-    }
-    await surface.tick(progress, problem);
-    if (progress) {
-      const text = view.render(progress, state.phase);
-      if (interactive) process.stderr.write(`\x1b[2J\x1b[H${text}\n`);
-      else if (Date.now() - lastLog > 10_000) {
-        lastLog = Date.now();
-        process.stderr.write(`${text}\n`);
+  const reader = new ProgressReader(task);
+  try {
+    let lastLog = 0;
+    while (!signal.aborted) {
+      let progress: PipelineProgress | undefined;
+      let problem: unknown;
+      try {
+        progress = await reader.read();
+      } catch (error) {
+        problem = error;
+        log.warn({ err: error }, 'cannot read progress yet');
       }
-      const snapshotDone = progress.tables.length > 0 && progress.tables.every((t) => t.snapshotComplete);
-      if (!state.done.full && snapshotDone) {
-        state.done.full = true;
-        await store.save(state);
-        log.info({ phase: 'full' }, 'full data copy applied on the destination');
-        await finishSchema(task, state, store, log);
-        if (!task.phases.includes('incremental')) {
-          await store.enter(state, 'done');
-          return 0;
+      await surface.tick(progress, problem);
+      if (progress) {
+        const text = view.render(progress, state.phase);
+        if (interactive) process.stderr.write(`\x1b[2J\x1b[H${text}\n`);
+        else if (Date.now() - lastLog > 10_000) {
+          lastLog = Date.now();
+          process.stderr.write(`${text}\n`);
         }
-        await store.enter(state, 'incremental');
-        log.info({ phase: 'incremental' }, 'continuous sync: the destination follows the source until cutover');
+        const snapshotDone = progress.tables.length > 0 && progress.tables.every((t) => t.snapshotComplete);
+        if (!state.done.full && snapshotDone) {
+          state.done.full = true;
+          await store.save(state);
+          log.info({ phase: 'full' }, 'full data copy applied on the destination');
+          await finishSchema(task, state, store, log);
+          if (!task.phases.includes('incremental')) {
+            await store.enter(state, 'done');
+            return 0;
+          }
+          await store.enter(state, 'incremental');
+          log.info({ phase: 'incremental' }, 'continuous sync: the destination follows the source until cutover');
+        }
       }
+      verification.tick(state);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
-    verification.tick(state);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return 0;
+  } finally {
+    await reader.close();
   }
-  return 0;
 }
 
 async function finishSchema(task: TaskConfig, state: TaskState, store: TaskStateStore, log: Logger): Promise<void> {

@@ -29,34 +29,68 @@ export function sinkGroupId(task: Pick<TaskConfig, 'name'>, destination: { name:
   return `ferry-${task.name}-${destination.name}`;
 }
 
-/** Reads where a migration stands from the source (slot) and one destination (sink bookkeeping). */
+/** Reads where a migration stands from the source (slot) and one destination (sink bookkeeping), once. */
 export async function readProgress(task: TaskConfig, destinationIndex = 0): Promise<PipelineProgress> {
-  const destination = task.destinations[destinationIndex]!;
-  const group = sinkGroupId(task, destination);
-  const selection = new ObjectSelection(task.objects);
-  const source = await openClient(task.source.url, { applicationName: 'ferry-status', role: 'source' });
-  const dest = await openClient(destination.url, { applicationName: 'ferry-status', role: 'destination' });
+  const reader = new ProgressReader(task, destinationIndex);
   try {
-    const estimates = await sourceEstimates(source, selection);
-    const slot = await slotState(source, task.source.slot);
-    const applied = await sinkTables(dest, group);
-    const tables = [...estimates].map(([table, estimatedRows]) => {
-      const row = applied.get(table);
-      return {
-        table,
-        estimatedRows,
-        snapshotRows: Number(row?.snapshot_rows ?? 0),
-        snapshotComplete: row?.snapshot_complete === 't' || row?.snapshot_complete === 'true',
-        lastLsn: row?.last_lsn ?? null,
-      };
-    });
-    const beat = applied.get('_heartbeat');
-    const lagSeconds = beat?.last_commit_ms ? Math.max(0, (Number(beat.applied_ms) - Number(beat.last_commit_ms)) / 1000) : null;
-    const heartbeatAgeSeconds = beat ? Math.max(0, (Number(beat.now_ms) - Number(beat.applied_ms)) / 1000) : null;
-    return { tables, slot, lagSeconds, lastHeartbeatAppliedMs: beat ? Number(beat.applied_ms) : null, heartbeatAgeSeconds };
+    return await reader.read();
   } finally {
-    await Promise.allSettled([source.end(), dest.end()]);
+    await reader.close();
   }
+}
+
+/**
+ * Reads progress again and again over the same two sessions (the coordinator polls every
+ * second); a session that failed is dropped and opened anew at the next read.
+ */
+export class ProgressReader {
+  private source: pg.Client | null = null;
+  private dest: pg.Client | null = null;
+
+  constructor(
+    private readonly task: TaskConfig,
+    private readonly destinationIndex = 0,
+  ) {}
+
+  async read(): Promise<PipelineProgress> {
+    const destination = this.task.destinations[this.destinationIndex]!;
+    try {
+      this.source ??= await openClient(this.task.source.url, { applicationName: 'ferry-status', role: 'source' });
+      this.dest ??= await openClient(destination.url, { applicationName: 'ferry-status', role: 'destination' });
+      return await progressFrom(this.source, this.dest, this.task, sinkGroupId(this.task, destination));
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const sessions = [this.source, this.dest];
+    this.source = null;
+    this.dest = null;
+    await Promise.allSettled(sessions.map((client) => client?.end()));
+  }
+}
+
+async function progressFrom(source: pg.Client, dest: pg.Client, task: TaskConfig, group: string): Promise<PipelineProgress> {
+  const selection = new ObjectSelection(task.objects);
+  const estimates = await sourceEstimates(source, selection);
+  const slot = await slotState(source, task.source.slot);
+  const applied = await sinkTables(dest, group);
+  const tables = [...estimates].map(([table, estimatedRows]) => {
+    const row = applied.get(table);
+    return {
+      table,
+      estimatedRows,
+      snapshotRows: Number(row?.snapshot_rows ?? 0),
+      snapshotComplete: row?.snapshot_complete === 't' || row?.snapshot_complete === 'true',
+      lastLsn: row?.last_lsn ?? null,
+    };
+  });
+  const beat = applied.get('_heartbeat');
+  const lagSeconds = beat?.last_commit_ms ? Math.max(0, (Number(beat.applied_ms) - Number(beat.last_commit_ms)) / 1000) : null;
+  const heartbeatAgeSeconds = beat ? Math.max(0, (Number(beat.now_ms) - Number(beat.applied_ms)) / 1000) : null;
+  return { tables, slot, lagSeconds, lastHeartbeatAppliedMs: beat ? Number(beat.applied_ms) : null, heartbeatAgeSeconds };
 }
 
 async function sourceEstimates(client: pg.Client, selection: ObjectSelection): Promise<Map<string, number>> {
