@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase } from '../support/databases.js';
-import { query, releaseTask, runFerry, startFerry, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
+import { query, releaseTask, runFerry, startFerry, stopAll, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
 import { serviceUrlsFromEnv } from '../support/services.js';
 
 // Source failover: the slot lives on one server. A lost slot (dropped, or a failover to a
@@ -25,19 +25,6 @@ async function streaming(url: string, task: TestTask, slot: string): Promise<boo
 
 function slotName(task: TestTask): string {
   return `ferry_${task.name.replace(/-/g, '_')}`;
-}
-
-/** Stops the processes and waits for them (and the services they supervise) to exit, so releasing finds no origin in use. */
-async function stopAll(running: readonly RunningService[]): Promise<void> {
-  await Promise.all(
-    running.map(async (service) => {
-      const timer = setTimeout(() => void service.kill('SIGKILL'), 30_000);
-      await service.kill('SIGTERM');
-      clearTimeout(timer);
-    }),
-  );
-  // A supervised service notices within a second that its supervisor is gone.
-  await new Promise((r) => setTimeout(r, 2_000));
 }
 
 describe('source failover', () => {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase } from '../support/databases.js';
-import { query, releaseTask, runFerry, startFerry, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
+import { query, releaseTask, runFerry, startFerry, stopAll, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
 import { serviceUrlsFromEnv } from '../support/services.js';
 
 // Topologies beyond one-to-one (fan-out has its own suite): many-to-one, where two sources
@@ -49,19 +49,6 @@ async function sameTables(fromUrl: string, fromSchema: string, toUrl: string, to
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ');
-}
-
-/** Stops the processes and waits for them (and the services they supervise) to exit, so releasing finds no origin in use. */
-async function stopAll(running: readonly RunningService[]): Promise<void> {
-  await Promise.all(
-    running.map(async (service) => {
-      const timer = setTimeout(() => void service.kill('SIGKILL'), 30_000);
-      await service.kill('SIGTERM');
-      clearTimeout(timer);
-    }),
-  );
-  // A supervised service notices within a second that its supervisor is gone.
-  await new Promise((r) => setTimeout(r, 2_000));
 }
 
 describe('topologies', () => {

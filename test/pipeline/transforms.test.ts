@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase } from '../support/databases.js';
-import { query, releaseTask, runFerry, startFerry, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
+import { query, releaseTask, runFerry, startFerry, stopAll, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
 import { serviceUrlsFromEnv } from '../support/services.js';
 
 // objects.transform end to end: masked and computed columns and dropped rows, in the
@@ -38,19 +38,6 @@ const EXPECTED = `(SELECT id, md5(email) AS email, upper(name) || ' #' || id AS 
 /** The precheck report wraps long lines for the terminal. */
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ');
-}
-
-/** Stops the processes and waits for them (and the services they supervise) to exit, so releasing finds no origin in use. */
-async function stopAll(running: readonly RunningService[]): Promise<void> {
-  await Promise.all(
-    running.map(async (service) => {
-      const timer = setTimeout(() => void service.kill('SIGKILL'), 30_000);
-      await service.kill('SIGTERM');
-      clearTimeout(timer);
-    }),
-  );
-  // A supervised service notices within a second that its supervisor is gone.
-  await new Promise((r) => setTimeout(r, 2_000));
 }
 
 describe('transforms', () => {

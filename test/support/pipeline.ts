@@ -64,6 +64,22 @@ export function startFerry(task: TestTask, command: string, args: string[] = [])
   };
 }
 
+/**
+ * Stops the processes (SIGTERM, SIGKILL after 30 s) and waits for them and the services
+ * they supervise to exit, so releasing the task finds no replication origin in use.
+ */
+export async function stopAll(running: readonly RunningService[]): Promise<void> {
+  await Promise.all(
+    running.map(async (service) => {
+      const timer = setTimeout(() => void service.kill('SIGKILL'), 30_000);
+      await service.kill('SIGTERM');
+      clearTimeout(timer);
+    }),
+  );
+  // A supervised service notices within a second that its supervisor is gone.
+  await new Promise((r) => setTimeout(r, 2_000));
+}
+
 /** Runs `ferry <command>` to completion and returns its exit code and output. */
 export async function runFerry(args: string[]): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [FERRY_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
