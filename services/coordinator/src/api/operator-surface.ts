@@ -3,15 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { TaskConfig } from '@ferry/config';
 import { toError } from '@ferry/core';
 import type { MetricsServer } from '@ferry/metrics';
-import type { Logger } from '@ferry/observability';
 import { exposeMetrics, METRICS_PORT_ENV, METRICS_PORT_OFFSET } from '@ferry/runtime';
-import type { Kafka } from 'kafkajs';
 import type { PipelineProgress } from '../workflow/progress.js';
-import type { Supervisor } from '../workflow/supervisor.js';
-import type { TaskState, TaskStateStore } from '../workflow/task-state.js';
 import { startApiServer, type ApiServer } from './api-server.js';
 import { coordinatorMetrics } from './coordinator-metrics.js';
-import { Operator } from './operator.js';
+import { Operator, type OperatorDeps } from './operator.js';
 import type { ServiceEndpoint } from './service-metrics-reader.js';
 
 export interface OperatorSurface {
@@ -25,16 +21,8 @@ export interface OperatorSurface {
   close(): Promise<void>;
 }
 
-export interface SurfaceDeps {
-  task: TaskConfig;
-  configPath: string;
-  overrides: Record<string, string>;
-  kafka: Kafka;
-  store: TaskStateStore;
-  state: TaskState;
-  supervisor: Supervisor | undefined;
-  log: Logger;
-}
+/** What the operator actions need, less the service endpoints (the surface finds those). */
+export type SurfaceDeps = Omit<OperatorDeps, 'endpoints'>;
 
 /**
  * What `ferry migrate` offers operators besides the terminal: alerts always, the
