@@ -124,14 +124,17 @@ describe.each([
       // And the server is held back: it has not sent the whole transaction.
       expect(sent.isBefore(big.lsnAfter)).toBe(true);
 
-      let count = 1;
+      // Before 15 pgoutput also sends empty transactions (e.g. an ANALYZE in this database):
+      // read on to the end of the one that carries the rows.
+      let inserts = 0;
       for (;;) {
         const next = await iterator.next();
         if (next.done) break;
-        count++;
-        if (next.value.message.tag === 'commit' || next.value.message.tag === 'stream-commit') break;
+        const { tag } = next.value.message;
+        if (tag === 'insert') inserts++;
+        if ((tag === 'commit' || tag === 'stream-commit') && inserts > 0) break;
       }
-      expect(count).toBeGreaterThan(rows);
+      expect(inserts).toBe(rows);
       await stream.close();
       await conn.dropSlot(slotName);
     } finally {
