@@ -78,6 +78,7 @@ export class Operator {
   /** The state as last read from Kafka: shows what other commands (`ferry cutover`, `ferry verify`) recorded. */
   private observed: TaskState | null = null;
   private lastRefresh = 0;
+  private refreshing = false;
   private cutoverAbort: AbortController | null = null;
   private readonly secrets: string[];
 
@@ -119,13 +120,20 @@ export class Operator {
       const totals = this.deps.endpoints.length > 0 ? await readServiceTotals(this.deps.endpoints) : null;
       this.live.update(progress, totals);
     }
-    if (Date.now() - this.lastRefresh > STATE_REFRESH_MS) {
-      // In the background: reading the state topic takes a moment, the loop must not wait.
-      this.lastRefresh = Date.now();
-      void this.deps.store.load().then(
-        (stored) => (this.observed = stored),
-        () => undefined,
-      );
+    if (!this.refreshing && Date.now() - this.lastRefresh > STATE_REFRESH_MS) {
+      // In the background: reading the state topic takes a moment, the loop must not wait;
+      // one read at a time.
+      this.refreshing = true;
+      void this.deps.store
+        .load()
+        .then(
+          (stored) => (this.observed = stored),
+          () => undefined,
+        )
+        .finally(() => {
+          this.refreshing = false;
+          this.lastRefresh = Date.now();
+        });
     }
     const state = this.state();
     this.alerts.check({

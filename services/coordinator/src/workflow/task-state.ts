@@ -37,6 +37,7 @@ export function newTaskState(): TaskState {
  */
 export class TaskStateStore {
   private readonly topic: StateTopic;
+  private topicEnsured = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -47,12 +48,16 @@ export class TaskStateStore {
   }
 
   async load(): Promise<TaskState> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, [{ topic: this.topic.topic, partitions: 1, replicationFactor: this.replicationFactor, compacted: true }]);
-    } finally {
-      await admin.disconnect();
+    // The topic is made once per store; later loads only read it.
+    if (!this.topicEnsured) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, [{ topic: this.topic.topic, partitions: 1, replicationFactor: this.replicationFactor, compacted: true }]);
+      } finally {
+        await admin.disconnect();
+      }
+      this.topicEnsured = true;
     }
     const stored = (await this.topic.get(KEY)) as Partial<TaskState> | undefined;
     return { ...newTaskState(), ...stored };
