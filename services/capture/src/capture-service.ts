@@ -30,7 +30,7 @@ import {
 import { readCapturedPosition } from './streaming/captured-position.js';
 import { readCurrentRow } from './streaming/current-row.js';
 import { StreamingSource } from './streaming/streaming-source.js';
-import { slotLostError, slotStillExists, wantsFailoverSlot } from './slot-loss.js';
+import { slotLostError, wantsFailoverSlot } from './slot-loss.js';
 
 export interface CaptureDependencies {
   task: TaskConfig;
@@ -303,7 +303,7 @@ export class CaptureService {
     const client = await openClient(task.source.url, { applicationName: 'ferry-capture', role: 'source' }).catch(() => undefined);
     if (!client) return undefined;
     try {
-      return await slotStillExists(client, task.source.slot);
+      return await slotExists(client, task.source.slot).then((slot) => slot.exists, () => undefined);
     } finally {
       await client.end().catch(() => undefined);
     }

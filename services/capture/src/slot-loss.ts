@@ -1,5 +1,4 @@
 import { FerryError } from '@ferry/core';
-import type pg from 'pg';
 
 /**
  * Source failover. A logical slot lives on one server: after a failover to a standby the
@@ -25,16 +24,6 @@ export function slotLostError(slot: string, serverMajor: number, during: 'start'
       context: { slot },
     },
   );
-}
-
-/** The slot's presence, asked on an ordinary session; undefined when the source cannot be asked right now. */
-export async function slotStillExists(client: pg.ClientBase, slot: string): Promise<boolean | undefined> {
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    return (rowCount ?? 0) > 0;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

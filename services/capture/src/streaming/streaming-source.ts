@@ -226,8 +226,7 @@ export class StreamingSource {
     if (key === this.settings.ddl?.table) {
       // Its rows come inside the DDL's own transaction: later changes already use the new shape.
       if (change.op === 'insert' && change.after) {
-        const context = { xid: tx.xid, lsn: tx.lsn.toString(), commitTsMicros: tx.commitTsMicros + PG_EPOCH_MICROS };
-        await this.settings.ddl.capture.onLogRow(change.after, context, (record) => this.dispatcher.add(record));
+        await this.settings.ddl.capture.onLogRow(change.after, tx.context, (record) => this.dispatcher.add(record));
       }
       return;
     }
@@ -235,7 +234,8 @@ export class StreamingSource {
     if (!table || !table.operations.has(change.op)) return;
     const from = this.settings.streamFrom.get(key);
     if (from && tx.lsn.isBefore(from)) return;
-    const complete = await fillKeyChangeToast(change, table, this.settings.readCurrentRow);
+    // Only a key-changing update with unsent TOAST needs more (checked here: this runs per change).
+    const complete = change.op === 'update' && change.unchangedToast.length > 0 ? await fillKeyChangeToast(change, table, this.settings.readCurrentRow) : change;
     const events = changeToEvents(complete, table, tx.context, BigInt(Date.now()));
     for (const event of events) {
       await this.dispatcher.add(this.encoder.change(table, event));
@@ -295,7 +295,7 @@ export class StreamingSource {
       };
       const record = this.encoder.transaction(boundary);
       // Read back by readCapturedPosition after a restart, without decoding the Avro value.
-      record.headers = { ...record.headers, [COMMIT_LSN_HEADER]: tx.lsn.toString(), [SOURCE_SYSTEM_HEADER]: this.settings.sourceSystem };
+      record.headers = { ...record.headers, [COMMIT_LSN_HEADER]: tx.context.lsn, [SOURCE_SYSTEM_HEADER]: this.settings.sourceSystem };
       await this.dispatcher.add(record);
       this.metrics.transactionCaptured(Number(total), pgMicrosToEpochMs(tx.commitTsMicros));
     }
