@@ -106,12 +106,15 @@ const ROWS_PER_STATEMENT = 5_000;
  */
 export class BatchApplier {
   private readonly targets = new Map<string, Promise<TargetTable>>();
+  private readonly transforms: RowTransforms;
 
   constructor(
     private readonly group: string,
     private readonly selection: ObjectSelection,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.transforms = new RowTransforms(selection);
+  }
 
   /**
    * `endOffset`: the offset after the batch's last record, counting records the consumer
@@ -336,7 +339,7 @@ export class BatchApplier {
     const keep = destColumns.map((c) => target.types.has(c) && !target.generated.has(c));
     const columns = destColumns.filter((_, i) => keep[i]);
     // objects.transform: computed and masked values, dropped rows left out (apply/transforms.ts).
-    const rows = await new RowTransforms(this.selection).chunkRows(client, target, chunk, columns, chunk.rows.map((row) => row.filter((_, i) => keep[i])), chunk.columns.filter((_, i) => keep[i]));
+    const rows = await this.transforms.chunkRows(client, target, chunk, columns, chunk.rows.map((row) => row.filter((_, i) => keep[i])), chunk.columns.filter((_, i) => keep[i]));
     const objects = () => rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i] ?? null])));
     let applied = rows.length;
     if (pass.careful) {
@@ -383,7 +386,7 @@ export class BatchApplier {
       return { op: change.event.op as RowEvent['op'], key, before, after, unchangedToast, offset: offset.toString(), lsn: change.event.source.lsn };
     });
     // objects.transform: computed and masked values, dropped rows kept out (apply/transforms.ts).
-    const events = await new RowTransforms(this.selection).events(client, target, { schema, table }, decoded, sourceColumnsOf(changes));
+    const events = await this.transforms.events(client, target, { schema, table }, decoded, sourceColumnsOf(changes));
     if (!pass.careful) return this.applySteps(client, target, reduceBatch(events, target.keyColumns), pass, `${schema}.${table}`);
     // Careful pass: no reduction, each event alone, so the refused one is exactly named.
     for (const event of events) {

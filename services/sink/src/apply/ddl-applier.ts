@@ -2,7 +2,7 @@ import type { ColumnDefinition, DdlEvent, TableDefinition } from '@ferry/avro';
 import type { ObjectSelection } from '@ferry/config';
 import { FerryError } from '@ferry/core';
 import type { Logger } from '@ferry/observability';
-import { quoteIdent, rewriteSqlNames, type NameReference, type NameRewrite } from '@ferry/pg';
+import { quoteIdent, quoteQualified, rewriteSqlNames, type NameReference, type NameRewrite } from '@ferry/pg';
 import type pg from 'pg';
 import { markSnapshotRows } from '../sink-state.js';
 
@@ -67,7 +67,7 @@ class DdlApplication {
     const { event } = this;
     const sourceTable = `${event.schema}.${event.table}`;
     if (event.action === 'drop') {
-      await this.execute(`DROP TABLE IF EXISTS ${this.qualified(this.dest)}`);
+      await this.execute(`DROP TABLE IF EXISTS ${quoteQualified(this.dest.schema, this.dest.table)}`);
       this.log.info({ table: sourceTable, destination: this.destName, ddlLogId: event.id }, 'schema change applied: table dropped');
       return;
     }
@@ -88,21 +88,21 @@ class DdlApplication {
     if ((await this.read()) || !(await this.read(from))) return; // done before, or nothing to rename
     if (from.schema !== this.dest.schema) {
       await this.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.dest.schema)}`);
-      await this.execute(`ALTER TABLE ${this.qualified(from)} SET SCHEMA ${quoteIdent(this.dest.schema)}`);
+      await this.execute(`ALTER TABLE ${quoteQualified(from.schema, from.table)} SET SCHEMA ${quoteIdent(this.dest.schema)}`);
     }
     if (from.table !== this.dest.table) {
-      await this.execute(`ALTER TABLE ${this.qualified({ schema: this.dest.schema, table: from.table })} RENAME TO ${quoteIdent(this.dest.table)}`);
+      await this.execute(`ALTER TABLE ${quoteQualified(this.dest.schema, from.table)} RENAME TO ${quoteIdent(this.dest.table)}`);
     }
   }
 
   private async create(definition: TableDefinition): Promise<void> {
     const columns = this.selectedColumns(definition).map((c) => this.columnSql(c));
     await this.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.dest.schema)}`);
-    await this.execute(`CREATE TABLE IF NOT EXISTS ${this.qualified(this.dest)} (${columns.join(', ')})`);
+    await this.execute(`CREATE TABLE IF NOT EXISTS ${quoteQualified(this.dest.schema, this.dest.table)} (${columns.join(', ')})`);
   }
 
   private async reconcile(definition: TableDefinition): Promise<void> {
-    const table = this.qualified(this.dest);
+    const table = quoteQualified(this.dest.schema, this.dest.table);
     let have = await this.read();
     if (!have) throw this.failure(`destination table ${this.destName} does not exist`, null);
     // One drop may take others with it (a column its constraints and indexes): IF EXISTS.
@@ -113,7 +113,7 @@ class DdlApplication {
       } else if (dropped.type === 'constraint' && have.constraints.has(dropped.name)) {
         await this.execute(`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteIdent(dropped.name)}`);
       } else if (dropped.type === 'index' && have.indexes.get(dropped.name)?.constraint === false) {
-        await this.execute(`DROP INDEX IF EXISTS ${this.qualified({ schema: this.dest.schema, table: dropped.name })}`);
+        await this.execute(`DROP INDEX IF EXISTS ${quoteQualified(this.dest.schema, dropped.name)}`);
       }
     }
     have = (await this.read())!;
@@ -156,7 +156,7 @@ class DdlApplication {
       const wanted = this.expression(index.definition);
       const current = have.indexes.get(index.name);
       if (current?.definition === wanted) continue;
-      if (current && !current.constraint) await this.execute(`DROP INDEX ${this.qualified({ schema: this.dest.schema, table: index.name })}`);
+      if (current && !current.constraint) await this.execute(`DROP INDEX ${quoteQualified(this.dest.schema, index.name)}`);
       else if (current) continue; // a constraint's index of that name: the constraint decides
       await this.execute(wanted);
     }
@@ -234,11 +234,7 @@ class DdlApplication {
   }
 
   private get destName(): string {
-    return this.qualified(this.dest);
-  }
-
-  private qualified(name: { schema: string; table: string }): string {
-    return `${quoteIdent(name.schema)}.${quoteIdent(name.table)}`;
+    return quoteQualified(this.dest.schema, this.dest.table);
   }
 
   private column(name: string): string {
