@@ -17,6 +17,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/faults/**', '**/node_modules/**'],
           globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/service-logs.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Suites share two PostgreSQL servers and one broker on a 2-core machine.
@@ -29,6 +30,7 @@ export default defineConfig({
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/service-logs.ts'],
           testTimeout: 300_000,
           hookTimeout: 120_000,
           fileParallelism: false,

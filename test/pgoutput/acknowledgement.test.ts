@@ -92,7 +92,8 @@ describe.each([
         await again.close();
       }
       expect((await slotState(db.url, slotName)).confirmedFlush).toEqual(first.endLsn);
-      await conn.dropSlot(slotName);
+      // The other connections' walsenders may still be letting go of the slot.
+      await conn.dropSlot(slotName, { wait: true });
     } finally {
       await conn.close();
     }
@@ -173,7 +174,7 @@ describe.each([
       expect((busy as ConnectionError).context.sqlstate).toBe('55006');
       await second.close();
       await running.close();
-      await owner.dropSlot(slotName);
+      await owner.dropSlot(slotName, { wait: true });
     } finally {
       await owner.close();
       await intruder.close();

@@ -173,7 +173,8 @@ describe.each([
         new RegExp(`proto_version=${protocolVersionFor(major) + 1} but (server|we) only supports? protocol ${protocolVersionFor(major)} or lower`),
       );
       await stream.close();
-      await conn.dropSlot(slotName);
+      // The refused walsender may not have let go of the slot yet.
+      await conn.dropSlot(slotName, { wait: true });
     } finally {
       await conn.close();
       await tooNew.close();

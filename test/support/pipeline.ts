@@ -45,6 +45,9 @@ export interface RunningService {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Every service this test file started; a failed test prints the end of their logs (service-logs.ts). */
+export const startedServices: RunningService[] = [];
+
 /** Starts `ferry <command> -c task.yaml ...` as a real child process; its output goes to a log file. */
 export function startFerry(task: TestTask, command: string, args: string[] = []): RunningService {
   const logFile = join(task.dir, `${command}-${Date.now()}.log`);
@@ -53,7 +56,7 @@ export function startFerry(task: TestTask, command: string, args: string[] = [])
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
+  const service: RunningService = {
     process: child,
     logFile,
     exited,
@@ -62,6 +65,8 @@ export function startFerry(task: TestTask, command: string, args: string[] = [])
       return exited;
     },
   };
+  startedServices.push(service);
+  return service;
 }
 
 /**

@@ -104,7 +104,7 @@ const objects = z
     where: z
       .record(z.string(), z.string().min(1))
       .default({})
-      .describe('Per table, a SQL condition rows must meet to be migrated (checked by precheck).'),
+      .describe('Per table, a SQL condition rows must meet to be migrated, in the copy and in the stream (README, "Row filters"); checked by precheck.'),
     transform: z
       .record(
         z.string(),

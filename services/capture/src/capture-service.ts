@@ -93,7 +93,7 @@ export class CaptureService {
       const tables: CapturedTable[] = [];
       for (const description of descriptions) tables.push(await encoder.prepareTable(description, selection, names.get(description.oid)));
       this.log.info({ phase: 'prepare', tables: tables.length, ddlCapture: ddl }, `capturing ${tables.length} tables`);
-      await prepareSource(client, { publication: task.source.publication, serverMajor, rowFilters: serverMajor >= 15, ddlLog: ddl, wholeRows: transformedTables(tables, selection) }, tables, this.log);
+      await prepareSource(client, { publication: task.source.publication, serverMajor, rowFilters: serverMajor >= 15, ddlLog: ddl, selection }, tables, this.log);
 
       const wantsSnapshot = task.phases.includes('full');
       const wantsStream = task.phases.includes('incremental');
@@ -379,7 +379,3 @@ async function describeDefinitions(client: pg.Client, descriptions: SourceTableD
   }
 }
 
-/** Tables with an objects.transform: the sink computes from whole rows, so their updates must carry them. */
-function transformedTables(tables: readonly CapturedTable[], selection: ObjectSelection): Set<string> {
-  return new Set(tables.filter((t) => selection.transform(t.id.schema, t.id.table) !== undefined).map((t) => t.key));
-}

@@ -1,3 +1,4 @@
+import type { ObjectSelection } from '@ferry/config';
 import type { Logger } from '@ferry/observability';
 import { openClient, quoteIdent, quoteQualified } from '@ferry/pg';
 import type pg from 'pg';
@@ -17,12 +18,33 @@ export const CUTOVER_MARKER_TABLE = 'cutover_markers';
 /**
  * The source-side objects capture needs: the heartbeat table (its writes keep the
  * slot moving when selected tables are idle, and time lag), the cutover marker table,
- * replica identity FULL on tables without a key, and the publication listing exactly
+ * replica identity FULL where whole old rows are needed, and the publication listing exactly
  * the selected tables plus those two.
  */
+/**
+ * Why capture sets REPLICA IDENTITY FULL on a table (every update and delete then logs the
+ * whole old row), or undefined when the key is enough.
+ */
+export function wholeRowReason(table: CapturedTable, selection: ObjectSelection, serverMajor: number): string | undefined {
+  if (table.keyColumns.length === 0) return 'the table has no primary or unique key, so updates and deletes can only be matched by the whole old row';
+  if (selection.transform(table.id.schema, table.id.table) !== undefined) return 'the table has a transform, whose expressions need every value of an update';
+  // From 15 the publication filters; before, the sink does, and needs every value of an update.
+  if (table.rowFilter !== undefined && serverMajor < 15) return 'the table has a row filter, which the sink applies to its changes (PostgreSQL before 15 cannot filter a publication)';
+  return undefined;
+}
+
+/** Sets REPLICA IDENTITY FULL on the table when wholeRowReason says it needs it. */
+export async function ensureWholeRows(client: pg.Client, table: CapturedTable, selection: ObjectSelection, serverMajor: number, log: Logger): Promise<void> {
+  if (table.description.replicaIdentity === 'full') return;
+  const reason = wholeRowReason(table, selection, serverMajor);
+  if (reason === undefined) return;
+  await client.query(`ALTER TABLE ${quoteQualified(table.id)} REPLICA IDENTITY FULL`);
+  log.info({ table: table.key }, `set REPLICA IDENTITY FULL: ${reason}`);
+}
+
 export async function prepareSource(
   client: pg.Client,
-  settings: { publication: string; serverMajor: number; rowFilters: boolean; ddlLog?: boolean; wholeRows?: ReadonlySet<string> },
+  settings: { publication: string; serverMajor: number; rowFilters: boolean; ddlLog?: boolean; selection: ObjectSelection },
   tables: readonly CapturedTable[],
   log: Logger,
 ): Promise<void> {
@@ -34,17 +56,7 @@ export async function prepareSource(
     `CREATE TABLE IF NOT EXISTS ${quoteQualified(FERRY_SCHEMA, CUTOVER_MARKER_TABLE)} (
        task text NOT NULL, id text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (task, id))`,
   );
-  for (const table of tables) {
-    if (table.keyColumns.length === 0 && table.description.replicaIdentity !== 'full') {
-      // Without a key, updates and deletes can only be matched by the whole old row.
-      await client.query(`ALTER TABLE ${quoteQualified(table.id)} REPLICA IDENTITY FULL`);
-      log.info({ table: table.key }, 'table has no primary or unique key: set REPLICA IDENTITY FULL so updates and deletes are captured');
-    } else if (settings.wholeRows?.has(table.key) && table.description.replicaIdentity !== 'full') {
-      // objects.transform computes from whole rows: the old row supplies unchanged TOAST values.
-      await client.query(`ALTER TABLE ${quoteQualified(table.id)} REPLICA IDENTITY FULL`);
-      log.info({ table: table.key }, 'table has a transform: set REPLICA IDENTITY FULL so every update carries the values its expressions need');
-    }
-  }
+  for (const table of tables) await ensureWholeRows(client, table, settings.selection, settings.serverMajor, log);
   const members = [
     ...tables.map((t) => {
       const filter = settings.rowFilters && t.rowFilter ? ` WHERE (${t.rowFilter})` : '';

@@ -14,6 +14,7 @@ import { planChunks } from './snapshot/chunk-reading.js';
 import type { PlannedChunk, SnapshotProgress, TableSnapshotState } from './snapshot/snapshot-progress.js';
 import { SnapshotSource } from './snapshot/snapshot-source.js';
 import { describeSourceTables } from './source-catalog.js';
+import { ensureWholeRows } from './source-setup.js';
 
 /** How often the task file is checked for a changed object selection. */
 export const TASK_FILE_POLL_MS = 5_000;
@@ -267,11 +268,7 @@ export class TableAddition {
 
   /** Replica identity as source setup sets it, then the publication sends the table's changes. */
   private async joinPublication(client: pg.Client, table: CapturedTable, selection: ObjectSelection): Promise<void> {
-    const wholeRows = table.keyColumns.length === 0 || selection.transform(table.id.schema, table.id.table) !== undefined;
-    if (wholeRows && table.description.replicaIdentity !== 'full') {
-      await client.query(`ALTER TABLE ${quoteQualified(table.id)} REPLICA IDENTITY FULL`);
-      this.settings.log.info({ table: table.key }, 'set REPLICA IDENTITY FULL so updates and deletes of the added table carry whole rows');
-    }
+    await ensureWholeRows(client, table, selection, this.settings.serverMajor, this.settings.log);
     const member = await client.query(
       'SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3',
       [this.settings.publication, table.id.schema, table.id.table],

@@ -10,6 +10,7 @@ import { selection } from './selection.js';
 import { sourceConnect } from './source-connect.js';
 import { sourcePrivileges } from './source-privileges.js';
 import { sourceReplicationCapacity } from './source-replication-capacity.js';
+import { sinkRowFilters } from './sink-row-filters.js';
 import { sourceWalLevel } from './source-wal-level.js';
 import { tablesWithoutKey } from './tables-without-key.js';
 import { transforms } from './transforms.js';
@@ -29,6 +30,7 @@ export const allPrechecks: readonly Precheck[] = [
   destinationPrivileges,
   selection,
   transforms,
+  sinkRowFilters,
   tablesWithoutKey,
   conflictingTables,
   extensions,

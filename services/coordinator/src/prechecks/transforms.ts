@@ -71,7 +71,7 @@ export const transforms: Precheck = {
   },
 };
 
-type Transform = { columns: Record<string, string>; dropWhere?: string | undefined };
+export type Transform = { columns: Record<string, string>; dropWhere?: string | undefined };
 
 /** The first server that rejects one of the table's expressions, or undefined. */
 async function firstProblem(
@@ -103,7 +103,7 @@ async function firstProblem(
  * a row of the source's types stands in; a type the schema phase has yet to create cannot
  * be checked there (42704) and is left to the source's check.
  */
-async function destinationProblem(
+export async function destinationProblem(
   client: pg.Client,
   selection: ObjectSelection,
   table: SourceTable,
@@ -163,7 +163,7 @@ export function transformQuery(transform: Transform, types: ReadonlyMap<string, 
 }
 
 /** Column → type as format_type prints it (casts use it), for a table; empty when it does not exist. */
-async function columnTypes(client: pg.Client, schema: string, table: string): Promise<Map<string, string>> {
+export async function columnTypes(client: pg.Client, schema: string, table: string): Promise<Map<string, string>> {
   const { rows } = await client.query<{ name: string; type: string }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace

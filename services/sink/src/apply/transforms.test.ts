@@ -1,7 +1,7 @@
 import { ObjectSelection, parseTask } from '@ferry/config';
 import { describe, expect, it } from 'vitest';
 import type { TargetTable } from './statement-builder.js';
-import { sourceColumnsOf, transformStatement } from './transforms.js';
+import { RowTransforms, sourceColumnsOf, transformStatement } from './transforms.js';
 
 const target: TargetTable = {
   schema: 'app',
@@ -50,6 +50,26 @@ describe('transformStatement', () => {
   it('without a drop condition keeps every row', () => {
     const statement = transformStatement(target, { schema: 'app', table: 'users' }, selectionWith({}), { columns: { mail: "'***'" } }, ['id', 'mail']);
     expect(statement.text).toContain("((\'***\')::text)::text AS v0, NULL::text AS drop");
+  });
+});
+
+describe('RowTransforms.ofChanges', () => {
+  it('adds the row filter to the drop condition: a row is kept only where the filter is true', () => {
+    const transforms = new RowTransforms(selectionWith({ where: { 'public.users': "mail LIKE '%@x'" }, transform: { 'public.users': { columns: { mail: 'md5(mail)' }, dropWhere: 'deleted' } } }));
+    expect(transforms.ofChanges('public', 'users')).toEqual({
+      columns: { mail: 'md5(mail)' },
+      dropWhere: "(deleted) OR NOT COALESCE((mail LIKE '%@x'), false)",
+      filterOnly: false,
+    });
+    // The snapshot is filtered on the source already: its rows only take the transform.
+    expect(transforms.of('public', 'users')).toEqual({ columns: { mail: 'md5(mail)' }, dropWhere: 'deleted' });
+  });
+
+  it('makes a filter alone a drop condition, and leaves other tables untouched', () => {
+    const transforms = new RowTransforms(selectionWith({ where: { 'public.users': 'id > 10' } }));
+    expect(transforms.ofChanges('public', 'users')).toEqual({ columns: {}, dropWhere: 'NOT COALESCE((id > 10), false)', filterOnly: true });
+    expect(transforms.of('public', 'users')).toBeUndefined();
+    expect(transforms.ofChanges('public', 'other')).toBeUndefined();
   });
 });
 

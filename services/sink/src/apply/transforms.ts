@@ -31,6 +31,22 @@ export class RowTransforms {
     return this.selection.transform(schema, table);
   }
 
+  /**
+   * What change events of the table go through: its transform, with the table's row filter
+   * (objects.where) added to the drop condition. Capture filters the snapshot on the source,
+   * and a 15+ source's publication filters the stream; before 15 the stream carries every
+   * row, so the filter is applied here. A row for which the filter is not true (NULL too) is
+   * kept out, as WHERE would.
+   */
+  ofChanges(schema: string, table: string): (TableTransform & { filterOnly: boolean }) | undefined {
+    const transform = this.of(schema, table);
+    const filter = this.selection.rowFilter(schema, table);
+    if (filter === undefined) return transform && { ...transform, filterOnly: false };
+    const outside = `NOT COALESCE((${filter}), false)`;
+    const dropWhere = transform?.dropWhere === undefined ? outside : `(${transform.dropWhere}) OR ${outside}`;
+    return { columns: transform?.columns ?? {}, dropWhere, filterOnly: transform === undefined };
+  }
+
   /** Snapshot rows (destination column names in `columns`): computed, and the dropped ones left out. */
   async chunkRows(
     client: pg.ClientBase,
@@ -60,8 +76,13 @@ export class RowTransforms {
     events: readonly RowEvent[],
     sourceColumns: readonly string[],
   ): Promise<RowEvent[]> {
-    const transform = this.of(source.schema, source.table);
+    const transform = this.ofChanges(source.schema, source.table);
     if (!transform) return [...events];
+    // A filter-only table's update that left TOAST values out and carries no old row comes
+    // from a 15+ source (capture makes filtered tables REPLICA IDENTITY FULL before 15),
+    // whose publication has filtered it already: it passes as it is.
+    const passing = transform.filterOnly ? events.filter((e) => e.op === 'u' && e.before === null && incomplete(e, target)) : [];
+    if (passing.length > 0) return this.eventsAround(client, target, source, events, sourceColumns, new Set(passing));
     const keyed = target.keyColumns.length > 0;
     const afters: Record<string, TextValue>[] = [];
     const befores: Record<string, TextValue>[] = [];
@@ -106,6 +127,29 @@ export class RowTransforms {
         out.push({ ...event, op: 'c', before: null, after: after!.row });
       }
     }
+    return out;
+  }
+
+  /** `events` with the `passing` ones left as they are and the others shaped, in their order. */
+  private async eventsAround(
+    client: pg.ClientBase,
+    target: TargetTable,
+    source: { schema: string; table: string },
+    events: readonly RowEvent[],
+    sourceColumns: readonly string[],
+    passing: ReadonlySet<RowEvent>,
+  ): Promise<RowEvent[]> {
+    const out: RowEvent[] = [];
+    let run: RowEvent[] = [];
+    for (const event of events) {
+      if (!passing.has(event)) {
+        run.push(event);
+        continue;
+      }
+      out.push(...(await this.events(client, target, source, run, sourceColumns)), event);
+      run = [];
+    }
+    out.push(...(await this.events(client, target, source, run, sourceColumns)));
     return out;
   }
 
@@ -189,6 +233,10 @@ export function transformStatement(
  * The event's new row with unchanged TOAST values taken from its old row. Transforms need
  * every value; capture makes the old row complete with REPLICA IDENTITY FULL.
  */
+function incomplete(event: RowEvent, target: TargetTable): boolean {
+  return event.unchangedToast.some((c) => target.types.has(c));
+}
+
 function completeRow(event: RowEvent, target: TargetTable): Record<string, TextValue> {
   const after = { ...event.after! };
   const missing = event.unchangedToast.filter((c) => target.types.has(c));
