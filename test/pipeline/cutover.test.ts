@@ -29,12 +29,12 @@ function jsonDocument<T>(output: string): T {
   return JSON.parse(output.slice(start, output.indexOf('\n}', start) + 2)) as T;
 }
 
-async function waitForPhase(task: TestTask, phase: string, timeoutMs = 120_000): Promise<void> {
-  await waitFor(`phase ${phase}`, async () => (await status(task))?.state.phase === phase, timeoutMs, 1_000);
+async function waitForPhase(task: TestTask, phase: string, alive: readonly RunningService[], timeoutMs = 120_000): Promise<void> {
+  await waitFor(`phase ${phase}`, async () => (await status(task))?.state.phase === phase, timeoutMs, 1_000, alive);
 }
 
 /** Continuous sync with heartbeats arriving: the state a cutover starts from. */
-async function waitForSmallLag(task: TestTask): Promise<void> {
+async function waitForSmallLag(task: TestTask, alive: readonly RunningService[]): Promise<void> {
   await waitFor(
     'a small lag',
     async () => {
@@ -44,6 +44,7 @@ async function waitForSmallLag(task: TestTask): Promise<void> {
     },
     150_000,
     1_000,
+    alive,
   );
 }
 
@@ -160,7 +161,7 @@ describe('ferry cutover with a roles fence and backflow', () => {
   it('refuses while the snapshot is still running, naming the reason', async () => {
     // The coordinator and capture run, no sink yet: the copy cannot finish, the phase stays full.
     services.push(startFerry(task, 'coordinator'), startFerry(task, 'capture'));
-    await waitForPhase(task, 'full');
+    await waitForPhase(task, 'full', services);
     const { code, output } = await runFerry(['cutover', '-c', task.file, '--fence', 'none']);
     expect(code).toBe(1);
     expect(output).toContain('CUTOVER_REFUSED: cutover refused: the snapshot (full copy) is still running');
@@ -168,7 +169,7 @@ describe('ferry cutover with a roles fence and backflow', () => {
 
   it('refuses while the lag is at or above the limit, with the number', async () => {
     services.push(startFerry(task, 'sink'));
-    await waitForSmallLag(task);
+    await waitForSmallLag(task, services);
     const { code, output } = await runFerry(['cutover', '-c', task.file, '--fence', 'none', '--max-lag-seconds', '0']);
     expect(code).toBe(1);
     expect(output).toMatch(/cutover refused: lag too high: destination "main" is \d+\.\d s behind the source \(the limit is 0 s\)/);
@@ -283,7 +284,7 @@ describe('ferry cutover with a read-only fence: failure, abort and success', () 
     task = writeTask(urls, source.url, dest.url);
     services.push(startFerry(task, 'coordinator'), startFerry(task, 'capture'));
     sink = startFerry(task, 'sink');
-    await waitForSmallLag(task);
+    await waitForSmallLag(task, services);
   }, 180_000);
 
   afterAll(async () => {
@@ -333,7 +334,8 @@ describe('ferry cutover with a read-only fence: failure, abort and success', () 
 
   it('cuts over with writes going on and leaves the source read-only', async () => {
     sink = startFerry(task, 'sink');
-    await waitForSmallLag(task);
+    // The coordinator and capture; the cutover killed above is in the list too.
+    await waitForSmallLag(task, services.slice(0, 2));
     const workload = startWorkload(source.url, async (client, n) => {
       await client.query('INSERT INTO public.counters (v) VALUES ($1)', [n]);
       await client.query('UPDATE public.counters SET v = v + 1 WHERE id = $1', [1 + (n % 500)]);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { uniqueName } from './names.js';
@@ -95,10 +95,19 @@ export async function runFerry(args: string[]): Promise<{ code: number | null; o
   return { code, output };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+  /** Services that must keep running meanwhile: one that exits ends the wait at once. */
+  alive: readonly RunningService[] = [],
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
+    const gone = alive.find((s) => s.process.exitCode !== null || s.process.signalCode !== null);
+    if (gone) throw new Error(`while waiting for ${what}, ${basename(gone.logFile)} exited (${gone.process.exitCode ?? gone.process.signalCode}); its log is printed below`);
     try {
       const value = await probe();
       if (value !== undefined && value !== false) return value as T;

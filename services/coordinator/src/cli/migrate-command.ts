@@ -1,4 +1,5 @@
 import type { TaskConfig } from '@ferry/config';
+import { retry, serviceRetryOptions } from '@ferry/core';
 import { createKafka, kafkaSettingsFor } from '@ferry/kafka';
 import type { Logger } from '@ferry/observability';
 import { checkApiSettings } from '../api/api-server.js';
@@ -43,8 +44,13 @@ export async function runMigrate(argv: string[], options: { embedded: boolean })
   checkApiSettings(task.api);
   const kafka = createKafka(kafkaSettingsFor(task.kafka, 'coordinator'), log);
   const store = new TaskStateStore(kafka, task.kafka.topicPrefix, task.kafka.replicationFactor);
-  const state = await store.load();
   const controller = new AbortController();
+  // A broker that is down or still electing leaders is waited for, within the task's retry windows.
+  const state = await retry(() => store.load(), {
+    ...serviceRetryOptions(task.retry),
+    signal: controller.signal,
+    onRetry: ({ attempt, delayMs, error }) => log.warn({ attempt, delayMs, err: error }, 'cannot read the task state from Kafka yet; trying again'),
+  });
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
