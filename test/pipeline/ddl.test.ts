@@ -96,8 +96,11 @@ describe('DDL capture', () => {
     writing = false;
     expect(await writer).toBeGreaterThan(3);
     await query(source.url, `ALTER TABLE items RENAME TO stock; INSERT INTO stock (id, price, qty, status) VALUES (305, 1, 1, 'renamed'); UPDATE stock SET qty = 99 WHERE id = 1`);
+    // A renamed column keeps its values on the destination too.
+    await query(source.url, `ALTER TABLE stock RENAME COLUMN status TO state; UPDATE stock SET state = 'after rename' WHERE id = 2`);
     await sameTable('stock', 'id');
     expect(await shape(dest.url, 'items')).toBeNull();
+    expect(await query(dest.url, `SELECT count(*)::int AS n FROM stock WHERE state = 'new'`)).toEqual(await query(source.url, `SELECT count(*)::int AS n FROM stock WHERE state = 'new'`));
   }, 120_000);
 
   it('takes in new tables of selected schemas, keyed or not, and applies TRUNCATE and DROP TABLE', async () => {
@@ -108,7 +111,7 @@ describe('DDL capture', () => {
     await sameTable('extra', 'id');
     await sameTable('loose', 'a, b');
     await query(source.url, `TRUNCATE extra; INSERT INTO extra VALUES (100, 'after truncate')`);
-    await query(source.url, `DROP TABLE loose; INSERT INTO stock (id, price, qty, status) VALUES (306, 1, 1, 'last')`);
+    await query(source.url, `DROP TABLE loose; INSERT INTO stock (id, price, qty, state) VALUES (306, 1, 1, 'last')`);
     await sameTable('extra', 'id');
     await sameTable('stock', 'id');
     await waitFor('loose to be dropped on the destination', async () => (await shape(dest.url, 'loose')) === null, 60_000);
@@ -117,9 +120,11 @@ describe('DDL capture', () => {
   it('replays schema changes made while capture was down (the catalog is ahead of the slot)', async () => {
     const capture = services.shift()!;
     await capture.kill('SIGKILL');
-    await query(source.url, `INSERT INTO stock (id, price, qty, status) VALUES (400, 4, 4, 'down')`);
-    await query(source.url, `ALTER TABLE stock ADD COLUMN later text DEFAULT 'l'; INSERT INTO stock (id, price, later, status) VALUES (401, 4, 'x', 's')`);
+    await query(source.url, `INSERT INTO stock (id, price, qty, state) VALUES (400, 4, 4, 'down')`);
+    await query(source.url, `ALTER TABLE stock ADD COLUMN later text DEFAULT 'l'; INSERT INTO stock (id, price, later, state) VALUES (401, 4, 'x', 's')`);
     await query(source.url, `ALTER TABLE stock DROP COLUMN qty; UPDATE stock SET later = 'y' WHERE id = 400`);
+    // Renamed while capture is down: the log row, read in WAL order, still names the old column.
+    await query(source.url, `ALTER TABLE stock RENAME COLUMN later TO afterwards; UPDATE stock SET afterwards = 'z' WHERE id = 401`);
     await query(source.url, `ALTER TABLE extra RENAME TO extra_renamed; INSERT INTO extra_renamed VALUES (101, 'while down')`);
     services.unshift(startFerry(task, 'capture'));
     await sameTable('stock', 'id');

@@ -29,6 +29,13 @@ export interface DdlEvent {
   definition: TableDefinition | null;
   /** Columns, constraints and indexes the change dropped. */
   dropped: DroppedObject[];
+  /** Columns renamed by the change (same attnum, new name): their values stay. Absent from older captures. */
+  renamedColumns?: ColumnRename[];
+}
+
+export interface ColumnRename {
+  from: string;
+  to: string;
 }
 
 export type DdlAction = 'create' | 'alter' | 'rename' | 'drop';
@@ -132,6 +139,8 @@ export interface DdlEventRecord {
   /** The table topic whose partitions carry the event. */
   topic: string;
   tsMs: bigint;
+  /** The ColumnRename list as JSON; null when the change renamed no column. */
+  renamedColumns: string | null;
 }
 
 export function ddlEventRecord(event: DdlEvent, topic: string, tsMs: bigint): DdlEventRecord {
@@ -151,6 +160,7 @@ export function ddlEventRecord(event: DdlEvent, topic: string, tsMs: bigint): Dd
     dropped: JSON.stringify(event.dropped),
     topic,
     tsMs,
+    renamedColumns: event.renamedColumns?.length ? JSON.stringify(event.renamedColumns) : null,
   };
 }
 
@@ -177,6 +187,7 @@ export function ddlEventSchema(topic: string): AvroRecordSchema {
       { name: 'dropped', type: 'string' },
       { name: 'topic', type: 'string' },
       { name: 'tsMs', type: 'long' },
+      optional('renamedColumns'),
     ],
   };
 }

@@ -62,6 +62,7 @@ export {
   type ConstraintDefinition,
   type DdlAction,
   type DdlEvent,
+  type ColumnRename,
   type DdlEventRecord,
   type DroppedObject,
   type IndexDefinition,

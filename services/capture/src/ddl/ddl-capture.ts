@@ -6,15 +6,18 @@ import type { NamedRow, RelationMessage } from '@ferry/pgoutput';
 import type { CapturedTable } from '../captured-table.js';
 import type { OutgoingRecord } from '../dispatch/kafka-dispatcher.js';
 import type { RecordEncoder } from '../dispatch/record-encoder.js';
-import { descriptionFromDefinition } from './table-definition.js';
+import { columnRenames, descriptionFromDefinition } from './table-definition.js';
 
 /** One ferry.ddl_log row: a DDL command and the tables it touched, described after it. */
 interface DdlLogRow {
   id: string;
   tag: string;
   statement: string | null;
-  /** `previous`: the name the trigger last saw for the table (differs after a rename). */
-  tables: (TableDefinition & { created: boolean; previous: { schema: string; name: string } | null })[];
+  /**
+   * `previous`: the name the trigger last saw for the table (differs after a rename);
+   * `previousColumns`: its column names then, by attnum (null before the trigger knew them).
+   */
+  tables: (TableDefinition & { created: boolean; previous: { schema: string; name: string } | null; previousColumns?: Record<string, string> | null })[];
   dropped: { type: string; address: string[]; oid: number }[];
   error: string | null;
 }
@@ -127,7 +130,9 @@ export class DdlCapture {
       if (existing) tables.delete(existing.key);
       tables.set(table.key, table);
       const dropped = droppedOf(entry, previous ?? { schema: definition.schema, table: definition.name });
-      events.push({ event: { ...base, action, schema: definition.schema, table: definition.name, previous, definition, dropped }, table });
+      const { previousColumns, ...described } = definition;
+      const renamedColumns = definition.created ? [] : columnRenames(previousColumns ?? null, definition);
+      events.push({ event: { ...base, action, schema: definition.schema, table: definition.name, previous, definition: described, dropped, renamedColumns }, table });
     }
 
     for (const object of entry.dropped) {

@@ -51,10 +51,17 @@ CREATE TABLE IF NOT EXISTS ${S}.ddl_names (
   oid oid PRIMARY KEY,
   schema_name text NOT NULL,
   table_name text NOT NULL);
+-- Its column names by attnum: a RENAME COLUMN keeps the attnum, so the log row can name the old column.
+ALTER TABLE ${S}.ddl_names ADD COLUMN IF NOT EXISTS columns jsonb;
+
+CREATE OR REPLACE FUNCTION ${S}.column_names(rel oid) RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
+  SELECT coalesce(jsonb_object_agg(a.attnum::text, a.attname::text), '{}') FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+$fn$;
+
 INSERT INTO ${S}.ddl_names
-  SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  SELECT c.oid, n.nspname, c.relname, ${S}.column_names(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'ferry') AND n.nspname NOT LIKE 'pg_toast%'
-  ON CONFLICT (oid) DO NOTHING;
+  ON CONFLICT (oid) DO UPDATE SET columns = EXCLUDED.columns WHERE ${S}.ddl_names.columns IS NULL;
 
 CREATE OR REPLACE FUNCTION ${S}.base_type(t oid) RETURNS oid LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
   WITH RECURSIVE chain(oid, base, kind) AS (
@@ -154,12 +161,13 @@ BEGIN
     VALUES (tg_tag, current_query(),
             (SELECT coalesce(jsonb_agg(${S}.describe_table(r) || jsonb_build_object(
                       'created', r = ANY (created),
-                      'previous', (SELECT jsonb_build_object('schema', d.schema_name, 'name', d.table_name) FROM ${S}.ddl_names d WHERE d.oid = r))), '[]')
+                      'previous', (SELECT jsonb_build_object('schema', d.schema_name, 'name', d.table_name) FROM ${S}.ddl_names d WHERE d.oid = r),
+                      'previousColumns', (SELECT d.columns FROM ${S}.ddl_names d WHERE d.oid = r))), '[]')
                FROM unnest(rels) r),
             dropped);
     INSERT INTO ${S}.ddl_names
-      SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY (rels)
-      ON CONFLICT (oid) DO UPDATE SET schema_name = EXCLUDED.schema_name, table_name = EXCLUDED.table_name;
+      SELECT c.oid, n.nspname, c.relname, ${S}.column_names(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY (rels)
+      ON CONFLICT (oid) DO UPDATE SET schema_name = EXCLUDED.schema_name, table_name = EXCLUDED.table_name, columns = EXCLUDED.columns;
     DELETE FROM ${S}.ddl_names WHERE oid IN (SELECT (d->>'oid')::oid FROM jsonb_array_elements(dropped) d WHERE d->>'type' = 'table');
   EXCEPTION WHEN OTHERS THEN
     -- Never break the application's DDL; capture stops at this row with the reason instead.
@@ -238,7 +246,7 @@ export async function removeDdlCapture(client: pg.ClientBase, publication: strin
   if ((left.rowCount ?? 0) > 0) return;
   for (const trigger of TRIGGERS) await client.query(`DROP EVENT TRIGGER IF EXISTS ${quoteIdent(trigger.name)}`);
   await client.query(`DROP TABLE IF EXISTS ${S}.${DDL_LOG_TABLE}, ${S}.ddl_capture, ${S}.ddl_names`);
-  await client.query(`DROP FUNCTION IF EXISTS ${S}.ddl_command_end(), ${S}.ddl_dropped(), ${S}.describe_table(oid), ${S}.base_type(oid)`);
+  await client.query(`DROP FUNCTION IF EXISTS ${S}.ddl_command_end(), ${S}.ddl_dropped(), ${S}.describe_table(oid), ${S}.base_type(oid), ${S}.column_names(oid)`);
 }
 
 export interface TableTopics {

@@ -1,6 +1,6 @@
 import type { IndexDefinition, TableDefinition } from '@ferry/avro';
 import { describe, expect, it } from 'vitest';
-import { descriptionFromDefinition } from './table-definition.js';
+import { columnRenames, descriptionFromDefinition } from './table-definition.js';
 
 const index = (name: string, keyColumns: string[] | null, extra: Partial<IndexDefinition> = {}): IndexDefinition => ({
   name,
@@ -47,5 +47,27 @@ describe('descriptionFromDefinition', () => {
     expect(descriptionFromDefinition(table([wide, unique]), null).keyColumns).toEqual(['code']);
     expect(descriptionFromDefinition(table([index('t_nullable', ['code'], { keyNotNull: false })]), null).keyColumns).toEqual([]);
     expect(descriptionFromDefinition(table([primary, index('t_ri', ['code'], { replicaIdentity: true })], 'i'), null).keyColumns).toEqual(['code']);
+  });
+});
+
+describe('columnRenames', () => {
+  const definition = (names: [number, string][]): TableDefinition => ({
+    oid: 1,
+    schema: 'public',
+    name: 't',
+    kind: 'r',
+    replicaIdentity: 'd',
+    columns: names.map(([attnum, name]) => ({ attnum, name, type: 'text', typeOid: 25, baseTypeOid: 25, notNull: false, default: null, generated: false, identity: '' })),
+    constraints: [],
+    indexes: [],
+  });
+
+  it('finds a column that kept its attnum under a new name', () => {
+    expect(columnRenames({ '1': 'id', '2': 'status', '4': 'note' }, definition([[1, 'id'], [2, 'state'], [4, 'note'], [5, 'added']]))).toEqual([{ from: 'status', to: 'state' }]);
+  });
+
+  it('sees no rename in a drop followed by an add (a new attnum), nor without the names from before', () => {
+    expect(columnRenames({ '1': 'id', '2': 'status' }, definition([[1, 'id'], [3, 'state']]))).toEqual([]);
+    expect(columnRenames(null, definition([[1, 'id'], [2, 'state']]))).toEqual([]);
   });
 });

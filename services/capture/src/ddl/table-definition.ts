@@ -1,4 +1,4 @@
-import type { TableDefinition } from '@ferry/avro';
+import type { ColumnRename, TableDefinition } from '@ferry/avro';
 import type { TableInfo } from '@ferry/pg';
 import type { SourceTableDescription } from '../captured-table.js';
 
@@ -29,4 +29,13 @@ export function descriptionFromDefinition(definition: TableDefinition, info: Tab
     keyColumns: (identityIndex ?? primary ?? unique)?.keyColumns ?? [],
     replicaIdentity,
   };
+}
+
+/** Columns that kept their attnum under a new name: renamed, so the destination renames them too and keeps their values. */
+export function columnRenames(previous: Record<string, string> | null, definition: TableDefinition): ColumnRename[] {
+  if (!previous) return [];
+  return definition.columns.flatMap((c) => {
+    const before = previous[String(c.attnum)];
+    return before !== undefined && before !== c.name ? [{ from: before, to: c.name }] : [];
+  });
 }

@@ -105,6 +105,15 @@ class DdlApplication {
     const table = quoteQualified(this.dest.schema, this.dest.table);
     let have = await this.read();
     if (!have) throw this.failure(`destination table ${this.destName} does not exist`, null);
+    // A renamed column keeps its values: rename it here too (done already when the new name exists).
+    for (const rename of this.event.renamedColumns ?? []) {
+      const from = this.column(rename.from);
+      const to = this.column(rename.to);
+      if (from !== to && have.columns.has(from) && !have.columns.has(to)) {
+        await this.execute(`ALTER TABLE ${table} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)}`);
+        have = (await this.read())!;
+      }
+    }
     // One drop may take others with it (a column its constraints and indexes): IF EXISTS.
     for (const dropped of this.event.dropped) {
       if (dropped.type === 'column') {
