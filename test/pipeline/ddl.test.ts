@@ -125,6 +125,8 @@ describe('DDL capture', () => {
     await query(source.url, `ALTER TABLE stock DROP COLUMN qty; UPDATE stock SET later = 'y' WHERE id = 400`);
     // Renamed while capture is down: the log row, read in WAL order, still names the old column.
     await query(source.url, `ALTER TABLE stock RENAME COLUMN later TO afterwards; UPDATE stock SET afterwards = 'z' WHERE id = 401`);
+    // now() is computed once, at the ALTER, for every existing row: the destination must take that value, not its own.
+    await query(source.url, `ALTER TABLE stock ADD COLUMN seen_at timestamptz NOT NULL DEFAULT now(); INSERT INTO stock (id, price, state) VALUES (402, 4, 'after seen_at')`);
     await query(source.url, `ALTER TABLE extra RENAME TO extra_renamed; INSERT INTO extra_renamed VALUES (101, 'while down')`);
     services.unshift(startFerry(task, 'capture'));
     await sameTable('stock', 'id');

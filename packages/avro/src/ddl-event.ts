@@ -73,6 +73,11 @@ export interface ColumnDefinition {
   generated: boolean;
   /** pg_attribute.attidentity: '' none, a always, d by default. */
   identity: string;
+  /**
+   * The value rows older than the column have (a fast default, computed once on the source,
+   * e.g. now() at the ALTER), as text; null or absent when they have none.
+   */
+  missing?: string | null;
 }
 
 export interface ConstraintDefinition {

@@ -71,6 +71,27 @@ CREATE OR REPLACE FUNCTION ${S}.base_type(t oid) RETURNS oid LANGUAGE sql STABLE
   SELECT oid FROM chain WHERE kind <> 'd' LIMIT 1
 $fn$;
 
+-- The value rows that existed before ADD COLUMN ... DEFAULT <non-volatile expression> have
+-- (PostgreSQL's fast default, pg_attribute.attmissingval), as text: computed once on the
+-- source (now() at the ALTER), so the destination must take it rather than compute its own.
+CREATE OR REPLACE FUNCTION ${S}.missing_value(rel oid, col int2) RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+  stored text;
+  typ text;
+  result text;
+BEGIN
+  -- Fast defaults exist from PostgreSQL 11 (plpgsql parses the query below only when it runs).
+  -- An array column's value is left out (its stored form nests arrays): the column takes the default as before.
+  IF current_setting('server_version_num')::int < 110000 THEN RETURN NULL; END IF;
+  SELECT a.attmissingval::text, format_type(a.atttypid, a.atttypmod) INTO stored, typ
+    FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+   WHERE a.attrelid = rel AND a.attnum = col AND a.atthasmissing AND t.typcategory <> 'A';
+  IF stored IS NULL THEN RETURN NULL; END IF;
+  EXECUTE format('SELECT ($1::%s[])[1]::text', typ) INTO result USING stored;
+  RETURN result;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION ${S}.describe_table(rel oid) RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
   SELECT jsonb_build_object(
     'oid', c.oid::bigint, 'schema', n.nspname::text, 'name', c.relname::text, 'kind', c.relkind::text,
@@ -80,7 +101,8 @@ CREATE OR REPLACE FUNCTION ${S}.describe_table(rel oid) RETURNS jsonb LANGUAGE s
         'attnum', a.attnum, 'name', a.attname::text, 'type', format_type(a.atttypid, a.atttypmod),
         'typeOid', a.atttypid::bigint, 'baseTypeOid', coalesce(${S}.base_type(a.atttypid), a.atttypid)::bigint,
         'notNull', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid), 'generated', a.attgenerated <> '',
-        'identity', a.attidentity::text) ORDER BY a.attnum)
+        'identity', a.attidentity::text,
+        'missing', ${S}.missing_value(c.oid, a.attnum)) ORDER BY a.attnum)
       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'),
     'constraints', coalesce((
@@ -246,7 +268,7 @@ export async function removeDdlCapture(client: pg.ClientBase, publication: strin
   if ((left.rowCount ?? 0) > 0) return;
   for (const trigger of TRIGGERS) await client.query(`DROP EVENT TRIGGER IF EXISTS ${quoteIdent(trigger.name)}`);
   await client.query(`DROP TABLE IF EXISTS ${S}.${DDL_LOG_TABLE}, ${S}.ddl_capture, ${S}.ddl_names`);
-  await client.query(`DROP FUNCTION IF EXISTS ${S}.ddl_command_end(), ${S}.ddl_dropped(), ${S}.describe_table(oid), ${S}.base_type(oid), ${S}.column_names(oid)`);
+  await client.query(`DROP FUNCTION IF EXISTS ${S}.ddl_command_end(), ${S}.ddl_dropped(), ${S}.describe_table(oid), ${S}.base_type(oid), ${S}.column_names(oid), ${S}.missing_value(oid, int2)`);
 }
 
 export interface TableTopics {

@@ -131,7 +131,7 @@ class DdlApplication {
       const name = this.column(column.name);
       const current = have.columns.get(name);
       if (!current) {
-        await this.execute(`ALTER TABLE ${table} ADD COLUMN ${this.columnSql(column)}`);
+        await this.addColumn(table, column);
         continue;
       }
       if (column.generated || current.generated) continue;
@@ -169,6 +169,25 @@ class DdlApplication {
       else if (current) continue; // a constraint's index of that name: the constraint decides
       await this.execute(wanted);
     }
+  }
+
+  /**
+   * A new column. When the source gave the rows it already had a value computed once (a fast
+   * default such as now() at the ALTER), they get that value here too, not one computed by
+   * this server: it is passed as a setting and used as the default while the column is added
+   * (no value in the SQL text, no rewrite), then the real default replaces it.
+   */
+  private async addColumn(table: string, column: ColumnDefinition): Promise<void> {
+    if (column.missing === undefined || column.missing === null || column.generated || column.identity !== '') {
+      await this.execute(`ALTER TABLE ${table} ADD COLUMN ${this.columnSql(column)}`);
+      return;
+    }
+    const name = quoteIdent(this.column(column.name));
+    const type = this.names(column.type);
+    await this.client.query(`SELECT set_config('ferry.ddl_existing_rows', $1, true)`, [column.missing]);
+    await this.execute(`ALTER TABLE ${table} ADD COLUMN ${name} ${type} DEFAULT current_setting('ferry.ddl_existing_rows')::${type}${column.notNull ? ' NOT NULL' : ''}`);
+    const wanted = column.default === null ? null : this.expression(column.default);
+    await this.execute(`ALTER TABLE ${table} ALTER COLUMN ${name} ${wanted === null ? 'DROP DEFAULT' : `SET DEFAULT ${wanted}`}`);
   }
 
   /** The source columns the task carries (objects.columns), generated ones included (the destination computes them). */
