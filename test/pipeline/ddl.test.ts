@@ -219,6 +219,29 @@ describe('DDL capture, failures and the switch', () => {
     expect(await query(dst.url, `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'v_not_negative'`)).toEqual([{ def: 'CHECK ((v >= 0))' }]);
   }, 240_000);
 
+  it('stops at a column the source filled row by row (random()), and goes on once the destination has its values', async () => {
+    const { src, dst, task } = await pair('ddlfill', '');
+    services.push(startFerry(task, 'capture'));
+    let sink = startFerry(task, 'sink');
+    services.push(sink);
+    await waitFor('the copy', async () => (await tableDigest(dst.url, 't', 'id')).count === 20, 90_000);
+    await query(src.url, `ALTER TABLE t ADD COLUMN r double precision DEFAULT random(); INSERT INTO t (id, v) VALUES (21, 21)`);
+    const code = await Promise.race([sink.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 60_000))]);
+    expect(code).not.toBe('running');
+    const { readFileSync } = await import('node:fs');
+    const log = readFileSync(sink.logFile, 'utf8');
+    expect(log).toContain('the source filled the new column \\"r\\" of every existing row');
+    expect(await query(dst.url, `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 't' AND column_name = 'r'`)).toEqual([{ n: 0 }]);
+
+    // What the error's fix says: the column, with the source's values of the existing rows.
+    const values = await query<{ id: number; r: number }>(src.url, `SELECT id, r FROM t WHERE id <= 20`);
+    await query(dst.url, `ALTER TABLE t ADD COLUMN r double precision`);
+    for (const row of values) await query(dst.url, `UPDATE t SET r = $2 WHERE id = $1`, [row.id, row.r]);
+    sink = startFerry(task, 'sink');
+    services.push(sink);
+    await waitFor('the change and the row after it', async () => (await tableDigest(dst.url, 't', 'id')).digest === (await tableDigest(src.url, 't', 'id')).digest, 90_000);
+  }, 240_000);
+
   it('leaves schema changes alone when ddl.capture is off', async () => {
     const { src, dst, task } = await pair('ddloff', 'ddl: { capture: false }');
     services.push(startFerry(task, 'capture'), startFerry(task, 'sink'));

@@ -31,6 +31,11 @@ export interface DdlEvent {
   dropped: DroppedObject[];
   /** Columns renamed by the change (same attnum, new name): their values stay. Absent from older captures. */
   renamedColumns?: ColumnRename[];
+  /**
+   * Columns the change added whose existing rows the source filled one by one (volatile
+   * default, serial, identity): values no change event carries. Absent from older captures.
+   */
+  filledPerRow?: string[];
 }
 
 export interface ColumnRename {
@@ -146,6 +151,8 @@ export interface DdlEventRecord {
   tsMs: bigint;
   /** The ColumnRename list as JSON; null when the change renamed no column. */
   renamedColumns: string | null;
+  /** The filledPerRow column names as JSON; null when there are none. */
+  filledPerRow: string | null;
 }
 
 export function ddlEventRecord(event: DdlEvent, topic: string, tsMs: bigint): DdlEventRecord {
@@ -166,6 +173,7 @@ export function ddlEventRecord(event: DdlEvent, topic: string, tsMs: bigint): Dd
     topic,
     tsMs,
     renamedColumns: event.renamedColumns?.length ? JSON.stringify(event.renamedColumns) : null,
+    filledPerRow: event.filledPerRow?.length ? JSON.stringify(event.filledPerRow) : null,
   };
 }
 
@@ -193,6 +201,7 @@ export function ddlEventSchema(topic: string): AvroRecordSchema {
       { name: 'topic', type: 'string' },
       { name: 'tsMs', type: 'long' },
       optional('renamedColumns'),
+      optional('filledPerRow'),
     ],
   };
 }

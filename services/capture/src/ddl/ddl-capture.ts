@@ -17,7 +17,7 @@ interface DdlLogRow {
    * `previous`: the name the trigger last saw for the table (differs after a rename);
    * `previousColumns`: its column names then, by attnum (null before the trigger knew them).
    */
-  tables: (TableDefinition & { created: boolean; previous: { schema: string; name: string } | null; previousColumns?: Record<string, string> | null })[];
+  tables: (TableDefinition & { created: boolean; previous: { schema: string; name: string } | null; previousColumns?: Record<string, string> | null; filledPerRow?: string[] })[];
   dropped: { type: string; address: string[]; oid: number }[];
   error: string | null;
 }
@@ -130,9 +130,12 @@ export class DdlCapture {
       if (existing) tables.delete(existing.key);
       tables.set(table.key, table);
       const dropped = droppedOf(entry, previous ?? { schema: definition.schema, table: definition.name });
-      const { previousColumns, ...described } = definition;
+      const { previousColumns, filledPerRow = [], ...described } = definition;
       const renamedColumns = definition.created ? [] : columnRenames(previousColumns ?? null, definition);
-      events.push({ event: { ...base, action, schema: definition.schema, table: definition.name, previous, definition: described, dropped, renamedColumns }, table });
+      if (filledPerRow.length > 0) {
+        log.error({ table: table.key, columns: filledPerRow, ddlLogId: entry.id }, 'columns added with values computed row by row on the source (volatile default, serial or identity): they cannot be streamed; the sink stops at this change until the destination has them');
+      }
+      events.push({ event: { ...base, action, schema: definition.schema, table: definition.name, previous, definition: described, dropped, renamedColumns, filledPerRow }, table });
     }
 
     for (const object of entry.dropped) {

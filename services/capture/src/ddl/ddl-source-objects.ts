@@ -92,6 +92,25 @@ BEGIN
 END
 $fn$;
 
+-- Columns a command added whose existing rows PostgreSQL filled one by one (a volatile default
+-- such as random() or clock_timestamp(), serial, identity): the table was rewritten without
+-- WAL records logical decoding reads, so the values cannot reach the destination.
+CREATE OR REPLACE FUNCTION ${S}.filled_per_row(rel oid, previous jsonb) RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$
+DECLARE
+  found jsonb;
+  has_rows boolean;
+BEGIN
+  -- Unknown before: nothing to compare with. Before 11 (no fast defaults) the query below cannot tell.
+  IF previous IS NULL OR current_setting('server_version_num')::int < 110000 THEN RETURN '[]'; END IF;
+  SELECT coalesce(jsonb_agg(a.attname::text ORDER BY a.attnum), '[]') INTO found FROM pg_attribute a
+   WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped AND NOT previous ? a.attnum::text
+     AND NOT a.atthasmissing AND (a.atthasdef OR a.attidentity <> '') AND a.attgenerated = '';
+  IF jsonb_array_length(found) = 0 THEN RETURN found; END IF;
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s)', rel::regclass) INTO has_rows;
+  RETURN CASE WHEN has_rows THEN found ELSE '[]' END;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION ${S}.describe_table(rel oid) RETURNS jsonb LANGUAGE sql STABLE SET search_path = pg_catalog AS $fn$
   SELECT jsonb_build_object(
     'oid', c.oid::bigint, 'schema', n.nspname::text, 'name', c.relname::text, 'kind', c.relkind::text,
@@ -184,7 +203,8 @@ BEGIN
             (SELECT coalesce(jsonb_agg(${S}.describe_table(r) || jsonb_build_object(
                       'created', r = ANY (created),
                       'previous', (SELECT jsonb_build_object('schema', d.schema_name, 'name', d.table_name) FROM ${S}.ddl_names d WHERE d.oid = r),
-                      'previousColumns', (SELECT d.columns FROM ${S}.ddl_names d WHERE d.oid = r))), '[]')
+                      'previousColumns', (SELECT d.columns FROM ${S}.ddl_names d WHERE d.oid = r),
+                      'filledPerRow', CASE WHEN r = ANY (created) THEN '[]' ELSE ${S}.filled_per_row(r, (SELECT d.columns FROM ${S}.ddl_names d WHERE d.oid = r)) END)), '[]')
                FROM unnest(rels) r),
             dropped);
     INSERT INTO ${S}.ddl_names
@@ -268,7 +288,7 @@ export async function removeDdlCapture(client: pg.ClientBase, publication: strin
   if ((left.rowCount ?? 0) > 0) return;
   for (const trigger of TRIGGERS) await client.query(`DROP EVENT TRIGGER IF EXISTS ${quoteIdent(trigger.name)}`);
   await client.query(`DROP TABLE IF EXISTS ${S}.${DDL_LOG_TABLE}, ${S}.ddl_capture, ${S}.ddl_names`);
-  await client.query(`DROP FUNCTION IF EXISTS ${S}.ddl_command_end(), ${S}.ddl_dropped(), ${S}.describe_table(oid), ${S}.base_type(oid), ${S}.column_names(oid), ${S}.missing_value(oid, int2)`);
+  await client.query(`DROP FUNCTION IF EXISTS ${S}.ddl_command_end(), ${S}.ddl_dropped(), ${S}.describe_table(oid), ${S}.base_type(oid), ${S}.column_names(oid), ${S}.missing_value(oid, int2), ${S}.filled_per_row(oid, jsonb)`);
 }
 
 export interface TableTopics {

@@ -131,6 +131,7 @@ class DdlApplication {
       const name = this.column(column.name);
       const current = have.columns.get(name);
       if (!current) {
+        if (this.event.filledPerRow?.includes(column.name)) throw this.filledPerRow(name);
         await this.addColumn(table, column);
         continue;
       }
@@ -257,6 +258,25 @@ class DdlApplication {
         context: { table: `${event.schema}.${event.table}`, ddlLogId: event.id, lsn: event.lsn },
         fix: 'make the destination able to take the change (a missing type, schema or privilege; rows that break a new constraint; a view that depends on the table), then start the sink again: it applies the change again from this point, before any later row',
         ...(cause === undefined ? {} : { cause }),
+      },
+    );
+  }
+
+  /**
+   * The source computed the new column's value for each existing row (random(), serial,
+   * identity ...): adding it here would compute other values, silently. Stop instead; once
+   * an operator has added the column with the source's values, the change applies.
+   */
+  private filledPerRow(column: string): FerryError {
+    const { event } = this;
+    return new FerryError(
+      'DDL_APPLY_FAILED',
+      `cannot apply the schema change "${event.tag}" of source table ${event.schema}.${event.table} (ferry.ddl_log id ${event.id}, LSN ${event.lsn}) to ${this.destName}: ` +
+        `the source filled the new column ${quoteIdent(column)} of every existing row with its own computed value (a volatile default, serial or identity), and those values do not travel through logical decoding; adding the column here would give different values`,
+      {
+        retriable: false,
+        context: { table: `${event.schema}.${event.table}`, ddlLogId: event.id, lsn: event.lsn },
+        fix: `add ${quoteIdent(column)} to ${this.destName} yourself with the source's values for the existing rows (copy them by key, e.g. \copy (SELECT <key>, ${quoteIdent(column)} FROM ...) from the source, then UPDATE), then start the sink again: it finds the column and goes on; ferry verify confirms the values`,
       },
     );
   }
