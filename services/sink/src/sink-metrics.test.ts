@@ -1,14 +1,19 @@
+import { parseExposition, Registry, sampleValue } from '@ferry/metrics';
 import { describe, expect, it } from 'vitest';
 import { SinkMetrics } from './sink-metrics.js';
 
 describe('SinkMetrics', () => {
-  it('keeps counters, batch histograms and the lag of the partitions held', () => {
+  it('keeps counters, batch histograms and the lag of the partitions held', async () => {
     const metrics = new SinkMetrics();
+    const registry = new Registry();
+    metrics.register(registry, 'main');
     metrics.batchApplied(100, 40, 1_000, 5_000);
     metrics.batchApplied(3, 4, null, 300);
     expect([metrics.eventsApplied, metrics.batches, metrics.bytesApplied, metrics.lastBatchSize, metrics.lastSourceCommitMs]).toEqual([103, 2, 5_300, 3, 1_000]);
-    expect(metrics.batchSizes.count).toBe(2);
-    expect(metrics.batchDurationsMs.sum).toBe(44);
+    const samples = parseExposition(await registry.render());
+    expect(sampleValue(samples, 'ferry_sink_batch_events_count', { destination: 'main' })).toBe(2);
+    expect(sampleValue(samples, 'ferry_sink_batch_events_bucket', { destination: 'main', le: '10' })).toBe(1);
+    expect(sampleValue(samples, 'ferry_sink_batch_duration_seconds_sum', { destination: 'main' })).toBeCloseTo(0.044);
     metrics.partitionLagSampled([
       { topic: 't', partition: 0, endOffset: 50n, position: 20n, sampledAtMs: 1 },
       { topic: 't', partition: 1, endOffset: 7n, position: 9n, sampledAtMs: 1 },

@@ -1,5 +1,4 @@
 import type { Registry } from '@ferry/metrics';
-import { Histogram } from './histogram.js';
 
 /** Consumer lag of one partition, sampled: the topic's end offset and where the destination is. */
 export interface PartitionLag {
@@ -13,6 +12,9 @@ export interface PartitionLag {
   lag: bigint;
   sampledAtMs: number;
 }
+
+/** Bounds of the events-per-batch histogram. */
+const BATCH_SIZE_BUCKETS = [1, 10, 100, 1_000, 5_000, 10_000, 50_000];
 
 /**
  * Counters the sink keeps for logs, status and /metrics: the one place they live.
@@ -28,10 +30,6 @@ export class SinkMetrics {
   lastSourceCommitMs: number | null = null;
   /** Kafka message bytes (keys and values) of applied batches. */
   bytesApplied = 0;
-  /** Events per applied batch (one destination transaction). */
-  readonly batchSizes = new Histogram([1, 10, 100, 1_000, 5_000, 10_000, 50_000]);
-  /** Milliseconds per applied batch. */
-  readonly batchDurationsMs = new Histogram([5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000]);
   /** Batches tried again because the destination refused an event (inside the retry window). */
   retries = 0;
   /** Events the destination refused or that could not be decoded, counted at every attempt. */
@@ -42,7 +40,7 @@ export class SinkMetrics {
   throttledMs = 0;
   /** Per assigned partition, keyed "topic:partition"; refreshed every few seconds. */
   readonly partitionLag = new Map<string, PartitionLag>();
-  /** Live histogram observers of a registry (register); the plain counts above stay the source. */
+  /** Histograms of a registry (register) that each applied batch is observed in. */
   private readonly batchObservers: ((events: number, durationMs: number) => void)[] = [];
 
   /** Publishes these numbers in a Prometheus registry, read at each scrape. */
@@ -57,7 +55,7 @@ export class SinkMetrics {
     const throttled = registry.counter('ferry_sink_throttled_seconds_total', 'Time spent waiting for sink.throttle.');
     const lag = registry.gauge('ferry_sink_lag_seconds', 'Seconds since the source commit of the newest applied change or heartbeat.');
     const lagRecords = registry.gauge('ferry_sink_lag_records', 'Records between the destination and the end of each partition this sink holds.');
-    const sizes = registry.histogram('ferry_sink_batch_events', 'Events per destination transaction.', this.batchSizes.bounds);
+    const sizes = registry.histogram('ferry_sink_batch_events', 'Events per destination transaction.', BATCH_SIZE_BUCKETS);
     const durations = registry.histogram('ferry_sink_batch_duration_seconds', 'Duration of a destination transaction.');
     this.batchObservers.push((n, ms) => {
       sizes.observe(n, labels);
@@ -83,8 +81,6 @@ export class SinkMetrics {
     this.lastBatchMs = durationMs;
     this.lastBatchSize = events;
     this.bytesApplied += bytes;
-    this.batchSizes.observe(events);
-    this.batchDurationsMs.observe(durationMs);
     for (const observe of this.batchObservers) observe(events, durationMs);
     if (lastCommitMs !== null) this.lastSourceCommitMs = lastCommitMs;
   }
