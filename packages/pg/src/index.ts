@@ -21,7 +21,7 @@ export {
   type CopyRow,
 } from './copy-text.js';
 export { inlineParameters, type SqlValue } from './inline-parameters.js';
-export { queryTextRows, type TextRow } from './text-query.js';
+export { isPgTrue, queryTextRows, type TextRow } from './text-query.js';
 export {
   listTables,
   serverVersion,

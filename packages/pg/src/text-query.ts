@@ -17,3 +17,8 @@ export async function queryTextRows(client: pg.ClientBase, text: string, params:
     throw classifyPgError(error);
   }
 }
+
+/** A boolean as a query returns it: true from a parsing client, 't' as raw text, 'true' after ::text. */
+export function isPgTrue(value: unknown): boolean {
+  return value === true || value === 't' || value === 'true';
+}

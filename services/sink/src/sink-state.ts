@@ -1,4 +1,4 @@
-import { quoteIdent } from '@ferry/pg';
+import { isPgTrue, quoteIdent } from '@ferry/pg';
 import type pg from 'pg';
 import type { EventFailure } from './apply/event-failure.js';
 
@@ -197,7 +197,7 @@ export async function arriveAtTruncate(
   );
   const row = rows[0]!;
   // Ferry's sessions read every value as text (see @ferry/pg rawTextTypes).
-  if (row.done === 't' || row.done === 'true') return 'done';
+  if (isPgTrue(row.done)) return 'done';
   if (Number(row.arrived) < partitions) return 'wait';
   await client.query(`UPDATE ${s}.sink_truncates SET done = true WHERE consumer_group = $1 AND source_table = $2 AND lsn = $3`, [group, table, lsn]);
   return 'run';

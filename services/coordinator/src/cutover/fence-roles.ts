@@ -1,5 +1,5 @@
 import { PermissionError } from '@ferry/core';
-import { quoteIdent } from '@ferry/pg';
+import { isPgTrue, quoteIdent } from '@ferry/pg';
 import type pg from 'pg';
 import { refused } from './check-ready.js';
 import type { FenceRecord } from './cutover-record.js';
@@ -16,7 +16,7 @@ export async function planRolesFence(client: pg.ClientBase, roles: readonly stri
     'SELECT rolname, rolcanlogin::text AS can_login FROM pg_roles WHERE rolname = ANY($1::text[])',
     [roles],
   );
-  const byName = new Map(found.rows.map((r) => [r.rolname, r.can_login === 'true' || r.can_login === 't']));
+  const byName = new Map(found.rows.map((r) => [r.rolname, isPgTrue(r.can_login)]));
   const missing = roles.filter((r) => !byName.has(r));
   if (missing.length > 0) {
     throw refused(
@@ -34,8 +34,7 @@ export async function planRolesFence(client: pg.ClientBase, roles: readonly stri
   if (own.length > 0) {
     throw refused(`cannot fence role "${own[0]}": Ferry itself connects to the source as that role`, 'fence the application roles only, or give Ferry its own role');
   }
-  const isTrue = (v: string) => v === 'true' || v === 't';
-  if (!isTrue(self.super) && !(isTrue(self.createrole) && isTrue(self.signal))) {
+  if (!isPgTrue(self.super) && !(isPgTrue(self.createrole) && isPgTrue(self.signal))) {
     throw new PermissionError(`the role Ferry connects as ("${self.current_user}") cannot take LOGIN away from roles and end their sessions`, {
       fix: `connect as a superuser, or: ALTER ROLE ${quoteIdent(self.current_user)} CREATEROLE; GRANT pg_signal_backend TO ${quoteIdent(self.current_user)}`,
     });

@@ -1,5 +1,5 @@
 import { ObjectSelection, sinkOriginPrefix, type TaskConfig } from '@ferry/config';
-import { listTables, openClient, quoteIdent } from '@ferry/pg';
+import { isPgTrue, listTables, openClient, quoteIdent } from '@ferry/pg';
 import type pg from 'pg';
 import type { TableName } from './destination-tables.js';
 
@@ -67,7 +67,7 @@ export async function recordTableClaims(task: TaskConfig): Promise<void> {
 export async function otherTasksClaims(client: pg.ClientBase, names: readonly TableName[], task: string): Promise<TableClaim[]> {
   if (names.length === 0) return [];
   const present = await client.query(`SELECT to_regclass('ferry.task_tables') IS NOT NULL AS present`);
-  if (!isTrue(present.rows[0]?.present)) return [];
+  if (!isPgTrue(present.rows[0]?.present)) return [];
   const { rows } = await client.query<{ schema: string; table: string; task: string; destination: string; source_table: string }>(
     `SELECT c.dest_schema AS schema, c.dest_table AS table, c.task, c.destination, c.source_table
        FROM ${CLAIMS} c JOIN unnest($1::text[], $2::text[]) AS w(s, t) ON c.dest_schema = w.s AND c.dest_table = w.t
@@ -85,7 +85,7 @@ export async function otherTasksClaims(client: pg.ClientBase, names: readonly Ta
  */
 export async function originPrefixTwins(client: pg.ClientBase, task: string): Promise<string[]> {
   const present = await client.query(`SELECT to_regclass('ferry.task_tables') IS NOT NULL AS present`);
-  if (!isTrue(present.rows[0]?.present)) return [];
+  if (!isPgTrue(present.rows[0]?.present)) return [];
   const { rows } = await client.query<{ task: string }>(`SELECT DISTINCT task FROM ${CLAIMS} WHERE task <> $1 ORDER BY 1`, [task]);
   return rows.map((r) => r.task).filter((other) => sinkOriginPrefix(other) === sinkOriginPrefix(task));
 }
@@ -93,9 +93,5 @@ export async function originPrefixTwins(client: pg.ClientBase, task: string): Pr
 /** Removes the task's claims on a destination (`ferry reset`). */
 export async function dropTableClaims(client: pg.ClientBase, task: string): Promise<void> {
   const present = await client.query(`SELECT to_regclass('ferry.task_tables') IS NOT NULL AS present`);
-  if (isTrue(present.rows[0]?.present)) await client.query(`DELETE FROM ${CLAIMS} WHERE task = $1`, [task]);
-}
-
-function isTrue(value: unknown): boolean {
-  return value === true || value === 't' || value === 'true';
+  if (isPgTrue(present.rows[0]?.present)) await client.query(`DELETE FROM ${CLAIMS} WHERE task = $1`, [task]);
 }

@@ -1,5 +1,5 @@
 import { ObjectSelection, type TaskConfig } from '@ferry/config';
-import { openClient } from '@ferry/pg';
+import { isPgTrue, openClient } from '@ferry/pg';
 import type pg from 'pg';
 
 export interface TableProgress {
@@ -83,7 +83,7 @@ async function progressFrom(source: pg.Client, dest: pg.Client, task: TaskConfig
       table,
       estimatedRows,
       snapshotRows: Number(row?.snapshot_rows ?? 0),
-      snapshotComplete: row?.snapshot_complete === 't' || row?.snapshot_complete === 'true',
+      snapshotComplete: isPgTrue(row?.snapshot_complete),
       lastLsn: row?.last_lsn ?? null,
     };
   });

@@ -2,7 +2,7 @@ import type { ColumnDefinition, DdlEvent, TableDefinition } from '@ferry/avro';
 import type { ObjectSelection } from '@ferry/config';
 import { FerryError } from '@ferry/core';
 import type { Logger } from '@ferry/observability';
-import { quoteIdent, quoteQualified, rewriteSqlNames, type NameReference, type NameRewrite } from '@ferry/pg';
+import { isPgTrue, quoteIdent, quoteQualified, rewriteSqlNames, type NameReference, type NameRewrite } from '@ferry/pg';
 import type pg from 'pg';
 import { markSnapshotRows } from '../sink-state.js';
 
@@ -233,10 +233,10 @@ class DdlApplication {
     );
     return {
       columns: new Map(
-        columns.rows.map((c) => [c.name, { type: c.type, notNull: isTrue(c.not_null), default: c.def, generated: isTrue(c.generated), identity: c.identity }]),
+        columns.rows.map((c) => [c.name, { type: c.type, notNull: isPgTrue(c.not_null), default: c.def, generated: isPgTrue(c.generated), identity: c.identity }]),
       ),
       constraints: new Map(constraints.rows.map((c) => [c.name, c.def])),
-      indexes: new Map(indexes.rows.map((i) => [i.name, { definition: i.def, constraint: isTrue(i.owned) }])),
+      indexes: new Map(indexes.rows.map((i) => [i.name, { definition: i.def, constraint: isPgTrue(i.owned) }])),
     };
   }
 
@@ -319,8 +319,4 @@ class DdlApplication {
     const destinationSchema = this.selection.destinationSchema(schema);
     return destinationSchema === schema || schema === 'pg_catalog' ? undefined : { parts: [destinationSchema, name] };
   }
-}
-
-function isTrue(value: unknown): boolean {
-  return value === true || value === 't' || value === 'true';
 }

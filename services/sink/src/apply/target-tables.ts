@@ -1,4 +1,5 @@
 import { FerryError } from '@ferry/core';
+import { isPgTrue } from '@ferry/pg';
 import type pg from 'pg';
 import type { TargetTable } from './statement-builder.js';
 
@@ -47,7 +48,7 @@ export async function readTargetTable(client: pg.ClientBase, schema: string, tab
     table,
     types: new Map(columns.rows.map((c) => [c.name, c.type])),
     keyColumns: keys.rows[0] ? (JSON.parse(keys.rows[0].columns) as string[]) : [],
-    generated: new Set(columns.rows.filter((c) => String(c.generated) === 't' || String(c.generated) === 'true').map((c) => c.name)),
+    generated: new Set(columns.rows.filter((c) => isPgTrue(String(c.generated))).map((c) => c.name)),
     hasIdentityAlways: columns.rows.some((c) => c.identity === 'a'),
   };
 }

@@ -1,6 +1,6 @@
 import type { ObjectSelection } from '@ferry/config';
 import { DataError } from '@ferry/core';
-import { quoteIdent } from '@ferry/pg';
+import { isPgTrue, quoteIdent } from '@ferry/pg';
 import type pg from 'pg';
 import type { RowEvent, TextValue } from './row-event.js';
 import type { TargetTable } from './statement-builder.js';
@@ -176,7 +176,7 @@ export class RowTransforms {
       });
     }
     return result.rows.map((r, i) => {
-      if (r.drop === 'true' || r.drop === 't') return { dropped: true };
+      if (isPgTrue(r.drop)) return { dropped: true };
       const row = { ...rows[i]! };
       statement.outputs.forEach((dest, k) => (row[dest] = r[`v${k}`] ?? null));
       return { dropped: false, row };
