@@ -1,5 +1,6 @@
 import { DataError, InvariantError } from '@ferry/core';
 import { quoteLiteral } from './quote.js';
+import { blockCommentEnd, dollarQuoteEnd, quotedEnd } from './sql-tokens.js';
 
 /** A value for a `$n` placeholder. Numbers and booleans are sent as their text. */
 export type SqlValue = string | number | bigint | boolean | null;
@@ -68,47 +69,21 @@ function isEscapeStringPrefix(sql: string, quoteAt: number): boolean {
 
 /** Index just past the closing quote; a doubled quote stays inside. */
 function skipQuoted(sql: string, start: number, quote: string, backslashEscapes: boolean): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    const ch = sql[i]!;
-    if (backslashEscapes && ch === '\\') {
-      i += 2;
-    } else if (ch === quote) {
-      if (sql[i + 1] !== quote) return i + 1;
-      i += 2;
-    } else {
-      i++;
-    }
-  }
-  throw new DataError(`unterminated ${quote === "'" ? 'string literal' : 'quoted identifier'} in SQL`);
+  const end = quotedEnd(sql, start, quote, backslashEscapes);
+  if (end === null) throw new DataError(`unterminated ${quote === "'" ? 'string literal' : 'quoted identifier'} in SQL`);
+  return end;
 }
 
-/** Block comments nest in PostgreSQL. */
 function skipBlockComment(sql: string, start: number): number {
-  let depth = 0;
-  let i = start;
-  while (i < sql.length) {
-    if (sql[i] === '/' && sql[i + 1] === '*') {
-      depth++;
-      i += 2;
-    } else if (sql[i] === '*' && sql[i + 1] === '/') {
-      depth--;
-      i += 2;
-      if (depth === 0) return i;
-    } else {
-      i++;
-    }
-  }
-  throw new DataError('unterminated /* comment in SQL');
+  const end = blockCommentEnd(sql, start);
+  if (end === null) throw new DataError('unterminated /* comment in SQL');
+  return end;
 }
 
-/** `$tag$ ... $tag$` (tag may be empty); a lone `$` is just skipped. */
 function skipDollarQuoted(sql: string, start: number): number {
-  const open = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(start, start + 64));
-  if (!open) return start + 1;
-  const close = sql.indexOf(open[0], start + open[0].length);
-  if (close < 0) throw new DataError(`unterminated dollar-quoted string ${open[0]} in SQL`);
-  return close + open[0].length;
+  const { end, tag } = dollarQuoteEnd(sql, start);
+  if (end === null) throw new DataError(`unterminated dollar-quoted string ${tag} in SQL`);
+  return end;
 }
 
 function isIdentifierChar(ch: string | undefined): boolean {

@@ -1,4 +1,5 @@
 import { quoteIdent, quoteLiteral } from './quote.js';
+import { blockCommentEnd, dollarQuoteEnd, quotedEnd } from './sql-tokens.js';
 
 /**
  * Renames objects inside SQL text that PostgreSQL deparsed for us (pg_get_expr,
@@ -255,19 +256,19 @@ export function tokenizeSql(sql: string): Token[] {
       const newline = sql.indexOf('\n', i);
       push('comment', newline < 0 ? sql.length : newline);
     } else if (ch === '/' && next === '*') {
-      push('comment', blockCommentEnd(sql, i));
+      push('comment', blockCommentEnd(sql, i) ?? sql.length);
     } else if (ch === "'") {
-      push('string', quotedEnd(sql, i, "'", false));
+      push('string', quotedEnd(sql, i, "'", false) ?? sql.length);
     } else if (/[EeBbXxNn]/.test(ch) && next === "'" && !continuesIdentifier(sql, i)) {
-      push('string', quotedEnd(sql, i + 1, "'", ch === 'E' || ch === 'e'));
+      push('string', quotedEnd(sql, i + 1, "'", ch === 'E' || ch === 'e') ?? sql.length);
     } else if (ch === '"') {
-      push('qident', quotedEnd(sql, i, '"', false));
+      push('qident', quotedEnd(sql, i, '"', false) ?? sql.length);
     } else if (ch === '$' && next !== undefined && /\d/.test(next)) {
       let end = i + 1;
       while (end < sql.length && /\d/.test(sql[end]!)) end += 1;
       push('param', end);
     } else if (ch === '$') {
-      push('dollar', dollarQuoteEnd(sql, i));
+      push('dollar', dollarQuoteEnd(sql, i).end ?? sql.length);
     } else if (IDENT_START.test(ch)) {
       let end = i + 1;
       while (end < sql.length && IDENT_PART.test(sql[end]!)) end += 1;
@@ -297,46 +298,4 @@ function startsComment(sql: string, index: number): boolean {
   return two === '--' || two === '/*';
 }
 
-/** End of a '...' or "..." token: doubled quotes stay inside; E'' strings also take backslash escapes. */
-function quotedEnd(sql: string, start: number, quote: string, backslashEscapes: boolean): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    const ch = sql[i]!;
-    if (backslashEscapes && ch === '\\') {
-      i += 2;
-    } else if (ch === quote) {
-      if (sql[i + 1] === quote) i += 2;
-      else return i + 1;
-    } else {
-      i += 1;
-    }
-  }
-  return sql.length;
-}
 
-function blockCommentEnd(sql: string, start: number): number {
-  let depth = 0;
-  let i = start;
-  while (i < sql.length) {
-    const two = sql.slice(i, i + 2);
-    if (two === '/*') {
-      depth += 1;
-      i += 2;
-    } else if (two === '*/') {
-      depth -= 1;
-      i += 2;
-      if (depth === 0) return i;
-    } else {
-      i += 1;
-    }
-  }
-  return sql.length;
-}
-
-/** $tag$ ... $tag$ (a bare "$" that opens no quote is one punctuation character). */
-function dollarQuoteEnd(sql: string, start: number): number {
-  const tag = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(start));
-  if (!tag) return start + 1;
-  const close = sql.indexOf(tag[0], start + tag[0].length);
-  return close < 0 ? sql.length : close + tag[0].length;
-}
