@@ -5,7 +5,7 @@ import type { Kafka } from 'kafkajs';
 import { AlertMonitor } from '../alerts/alert-monitor.js';
 import { effectiveLagSeconds, readinessProblem } from '../cutover/check-ready.js';
 import type { CutoverOptions } from '../cutover/cutover-options.js';
-import { runCutover } from '../cutover/run-cutover.js';
+import { CUTOVER_STEPS, runCutover, type StepOutcome } from '../cutover/run-cutover.js';
 import { runPrechecks } from '../prechecks/run-prechecks.js';
 import { redactSecrets, secretsOfTask } from '../prechecks/redact.js';
 import { summarizeResults } from '../prechecks/report.js';
@@ -40,7 +40,6 @@ export interface OperatorDeps {
   log: Logger;
 }
 
-export const CUTOVER_STEPS = ['check', 'fence', 'drain', 'sequences', 'verify', 'backflow', 'report'] as const;
 
 export interface CutoverRun {
   startedAt: string;
@@ -233,20 +232,15 @@ export class Operator {
     this.cutoverAbort = new AbortController();
     this.event('info', 'operator', `cutover started by ${by} (fence ${options.fence.kind})`);
     this.deps.log.warn({ by, fence: options.fence.kind, maxLagSeconds: options.maxLagSeconds }, 'cutover requested through the API');
-    const print = (line: string) => {
-      const match = /^\[(\d+)\/\d+\] (\w+): (.*)$/.exec(line);
-      if (!match) return;
-      const index = Number(match[1]) - 1;
-      const step = run.steps[index];
-      if (!step) return;
-      const failed = match[3]!.startsWith('FAILED: ');
-      step.status = failed ? 'failed' : 'done';
-      step.detail = redactSecrets(failed ? match[3]!.slice('FAILED: '.length) : match[3]!, this.secrets);
-      const next = run.steps[index + 1];
-      if (!failed && next) next.status = 'running';
+    const onStep = (outcome: StepOutcome) => {
+      const step = run.steps[outcome.index]!;
+      step.status = outcome.failed ? 'failed' : 'done';
+      step.detail = redactSecrets(outcome.failed ? outcome.detail : `${outcome.detail} (${outcome.seconds!.toFixed(1)} s)`, this.secrets);
+      const next = run.steps[outcome.index + 1];
+      if (!outcome.failed && next) next.status = 'running';
     };
     const { task, configPath, overrides, kafka, store, log } = this.deps;
-    void runCutover({ task, configPath, overrides, kafka, store, log, print, signal: this.cutoverAbort.signal }, options).then(
+    void runCutover({ task, configPath, overrides, kafka, store, log, onStep, signal: this.cutoverAbort.signal }, options).then(
       () => {
         run.ok = true;
         this.event('info', 'cutover', 'cutover done: point the applications at the destination');

@@ -2,7 +2,7 @@ import { createKafka, kafkaSettingsFor } from '@ferry/kafka';
 import { abortCutover } from '../cutover/abort-cutover.js';
 import { DEFAULT_DRAIN_TIMEOUT_SECONDS, DEFAULT_MAX_LAG_SECONDS, parseFence, parseSeconds } from '../cutover/cutover-options.js';
 import { formatReport } from '../cutover/cutover-report.js';
-import { runCutover } from '../cutover/run-cutover.js';
+import { runCutover, stepLine, type StepOutcome } from '../cutover/run-cutover.js';
 import { TaskStateStore } from '../workflow/task-state.js';
 import { loadCommand } from './load-command.js';
 
@@ -59,8 +59,8 @@ export async function runCutoverCommand(argv: string[]): Promise<number> {
       drainTimeoutSeconds: parseSeconds('drain-timeout-seconds', args.flags['drain-timeout-seconds'] as string | undefined, DEFAULT_DRAIN_TIMEOUT_SECONDS),
       backflow: Boolean(args.flags.backflow),
     };
-    const print = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
-    const report = await runCutover({ task, configPath: args.configPath!, overrides: args.overrides, kafka, store, log, print, signal: controller.signal }, options);
+    const onStep = (step: StepOutcome) => (args.json ? process.stderr : process.stdout).write(`${stepLine(step)}\n`);
+    const report = await runCutover({ task, configPath: args.configPath!, overrides: args.overrides, kafka, store, log, onStep, signal: controller.signal }, options);
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${formatReport(report, args.configPath)}\n`);
     return 0;
   } finally {

@@ -24,13 +24,31 @@ export interface CutoverContext {
   kafka: Kafka;
   store: TaskStateStore;
   log: Logger;
-  /** Where step lines go (stdout, or stderr under --json). */
-  print: (line: string) => void;
+  /** Each step as it ends: the CLI prints it (stepLine), the API shows it in the console. */
+  onStep: (step: StepOutcome) => void;
   signal: AbortSignal;
 }
 
-const STEPS = ['check', 'fence', 'drain', 'sequences', 'verify', 'backflow', 'report'] as const;
-type StepName = (typeof STEPS)[number];
+export const CUTOVER_STEPS = ['check', 'fence', 'drain', 'sequences', 'verify', 'backflow', 'report'] as const;
+const STEPS = CUTOVER_STEPS;
+export type StepName = (typeof STEPS)[number];
+
+/** A step that ended: done with what it did, or failed with why. */
+export interface StepOutcome {
+  /** From 0, in CUTOVER_STEPS. */
+  index: number;
+  name: StepName;
+  failed: boolean;
+  detail: string;
+  /** How long a step that is done took. */
+  seconds: number | null;
+}
+
+/** "[3/7] drain: ... (1.2 s)", as `ferry cutover` prints a step. */
+export function stepLine(step: StepOutcome): string {
+  const head = `[${step.index + 1}/${STEPS.length}] ${step.name}: `;
+  return step.failed ? `${head}FAILED: ${step.detail}` : `${head}${step.detail} (${step.seconds!.toFixed(1)} s)`;
+}
 
 /**
  * `ferry cutover`, in order: (1) refuse unless in continuous sync with little lag, (2) fence
@@ -151,7 +169,7 @@ async function restore(ctx: CutoverContext, state: TaskState, record: CutoverRec
   record.abortedAt = new Date().toISOString();
   await ctx.store.enter(state, 'incremental').catch((e: unknown) => ctx.log.warn({ err: e }, 'could not record the failed cutover in the task state'));
   ctx.log.error({ step, err: cause }, 'cutover failed');
-  ctx.print(`[${STEPS.indexOf(step) + 1}/${STEPS.length}] ${step}: FAILED: ${cause.message}`);
+  ctx.onStep({ index: STEPS.indexOf(step), name: step, failed: true, detail: cause.message, seconds: null });
   return new FerryError(cause instanceof FerryError ? cause.code : 'CUTOVER_FAILED', `cutover stopped at step ${step}: ${cause.message}; ${outcome}`, {
     cause,
     fix: cause instanceof FerryError && cause.fix ? cause.fix : 'fix the cause above, then run the cutover again',
@@ -169,9 +187,9 @@ function begin(ctx: CutoverContext, name: StepName): Step {
 }
 
 function done(ctx: CutoverContext, step: Step, detail: string): void {
-  const seconds = ((Date.now() - step.started) / 1000).toFixed(1);
-  ctx.log.info({ step: step.name, seconds }, detail);
-  ctx.print(`[${STEPS.indexOf(step.name) + 1}/${STEPS.length}] ${step.name}: ${detail} (${seconds} s)`);
+  const seconds = (Date.now() - step.started) / 1000;
+  ctx.log.info({ step: step.name, seconds: seconds.toFixed(1) }, detail);
+  ctx.onStep({ index: STEPS.indexOf(step.name), name: step.name, failed: false, detail, seconds });
 }
 
 function stopIfSignalled(ctx: CutoverContext): void {
