@@ -137,9 +137,11 @@ async function appliedOffsets(client: pg.ClientBase, group: string): Promise<Map
 }
 
 async function pause(deadline: number, signal: AbortSignal, waitingFor: string): Promise<void> {
-  if (signal.aborted) throw new FerryError('CUTOVER_STOPPED', `stopped by a signal while waiting: ${waitingFor}`);
+  // context.waitingFor: what was still missing, for callers that word their own message.
+  if (signal.aborted) throw new FerryError('CUTOVER_STOPPED', `stopped by a signal while waiting: ${waitingFor}`, { context: { waitingFor } });
   if (Date.now() > deadline) {
     throw new FerryError('CUTOVER_DRAIN_TIMEOUT', `the destination did not drain in time: ${waitingFor}`, {
+      context: { waitingFor },
       fix: 'check with ferry status that capture and the sinks run and keep up, then cut over again (a larger --drain-timeout-seconds gives them longer)',
     });
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskConfig } from '@ferry/config';
-import { toError } from '@ferry/core';
+import { FerryError, toError } from '@ferry/core';
 import type pg from 'pg';
 import type { Kafka } from 'kafkajs';
 import { MARKER_SCHEMA, MARKER_TABLE, writeMarker } from '../cutover/cutover-marker.js';
@@ -54,7 +54,8 @@ export async function waitForSinkPastNow(settings: {
     return { passed: true, markerLsn: drained.markerLsn };
   } catch (error) {
     const seconds = Math.round(settings.timeoutMs / 1000);
-    const detail = toError(error).message.replace(/^.*?waiting: /, '').replace(/^the destination did not drain in time: /, '');
+    const waitingFor = error instanceof FerryError ? error.context.waitingFor : undefined;
+    const detail = typeof waitingFor === 'string' ? waitingFor : toError(error).message;
     return {
       passed: false,
       reason: `destination "${destination.name}" did not apply the source's changes up to the check within ${seconds} s (${detail}); are capture and the sink running and keeping up?`,
