@@ -373,9 +373,16 @@ export class CaptureService {
 
 /** The event trigger's description of each captured table (indexes, constraints): DROP INDEX finds its table there. */
 async function describeDefinitions(client: pg.Client, descriptions: SourceTableDescription[]): Promise<void> {
+  if (descriptions.length === 0) return;
+  // One round trip for every table, however many the task has.
+  const { rows } = await client.query<{ oid: string; d: string | null }>(
+    `SELECT t.oid::text AS oid, ${FERRY_SCHEMA}.describe_table(t.oid)::text AS d FROM unnest($1::oid[]) AS t(oid)`,
+    [descriptions.map((d) => d.oid)],
+  );
+  const byOid = new Map(rows.map((r) => [r.oid, r.d]));
   for (const description of descriptions) {
-    const { rows } = await client.query<{ d: string | null }>(`SELECT ${FERRY_SCHEMA}.describe_table($1::oid)::text AS d`, [description.oid]);
-    if (rows[0]?.d) description.definition = JSON.parse(rows[0].d) as TableDefinition;
+    const definition = byOid.get(String(description.oid));
+    if (definition) description.definition = JSON.parse(definition) as TableDefinition;
   }
 }
 
