@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase } from '../support/databases.js';
-import { query, releaseTask, startFerry, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
+import { query, releaseTask, runFerry, startFerry, stopAll, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
 import { serviceUrlsFromEnv } from '../support/services.js';
 
 // One capture, many sinks: two sink processes sharing one destination's partitions,
@@ -63,4 +63,44 @@ describe('one stream, several sinks', () => {
     await waitFor('the replay to match', async () => (await tableDigest(dests[2]!.url, 'accounts', 'id')).digest === want.digest, 90_000, 500);
     expect(await tableDigest(dests[2]!.url, 'accounts', 'id')).toEqual(want);
   });
+});
+
+describe('one-to-many phases', () => {
+  let source: TempDatabase;
+  const dests: TempDatabase[] = [];
+  let task: TestTask;
+  const running: RunningService[] = [];
+
+  async function phase(): Promise<string | undefined> {
+    const { code, output } = await runFerry(['status', '-c', task.file, '--json']);
+    if (code !== 0) return undefined;
+    return (JSON.parse(output.slice(output.indexOf('{\n'))) as { state: { phase: string } }).state.phase;
+  }
+
+  beforeAll(async () => {
+    source = await createTempDatabase(urls.sourcePgUrl, 'fanph_src');
+    for (let i = 0; i < 2; i++) dests.push(await createTempDatabase(urls.destPgUrl, `fanph_dst${i + 1}`));
+    await query(source.url, TABLE);
+    await query(source.url, `INSERT INTO accounts SELECT g, 1000, 'owner ' || g FROM generate_series(1, 5000) g`);
+    task = writeTask(urls, source.url, dests.map((d) => d.url));
+  });
+
+  afterAll(async () => {
+    await stopAll(running);
+    if (task) await releaseTask(task, ['d1', 'd2']);
+    await source?.drop();
+    for (const d of dests) await d.drop();
+  });
+
+  it('leaves the full copy only once every destination has it', async () => {
+    running.push(startFerry(task, 'coordinator'), startFerry(task, 'capture'), startFerry(task, 'sink', ['--destination', 'd1']));
+    const want = await tableDigest(source.url, 'accounts', 'id');
+    await waitFor('the first destination\'s copy', async () => (await tableDigest(dests[0]!.url, 'accounts', 'id').catch(() => undefined))?.digest === want.digest, 120_000, 500, running);
+    // The coordinator looks every second; d2 has no sink yet, so its copy is not in.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect(await phase()).toBe('full');
+    running.push(startFerry(task, 'sink', ['--destination', 'd2']));
+    await waitFor('continuous sync', async () => (await phase()) === 'incremental', 120_000, 1_000, running);
+    expect(await tableDigest(dests[1]!.url, 'accounts', 'id')).toEqual(want);
+  }, 300_000);
 });

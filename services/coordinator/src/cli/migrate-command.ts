@@ -132,6 +132,8 @@ async function watch(
   const view = new ProgressView();
   const interactive = process.stderr.isTTY;
   const reader = new ProgressReader(task);
+  // The other destinations are read only until their copies are in: the full phase ends when every one's has.
+  const others = task.destinations.slice(1).map((_, i) => new ProgressReader(task, i + 1));
   try {
     let lastLog = 0;
     while (!signal.aborted) {
@@ -151,11 +153,10 @@ async function watch(
           lastLog = Date.now();
           process.stderr.write(`${text}\n`);
         }
-        const snapshotDone = progress.tables.length > 0 && progress.tables.every((t) => t.snapshotComplete);
-        if (!state.done.full && snapshotDone) {
+        if (!state.done.full && snapshotApplied(progress) && (await othersApplied(others, log))) {
           state.done.full = true;
           await store.save(state);
-          log.info({ phase: 'full' }, 'full data copy applied on the destination');
+          log.info({ phase: 'full' }, `full data copy applied on ${task.destinations.length === 1 ? 'the destination' : 'every destination'}`);
           await finishSchema(task, state, store, log);
           if (!task.phases.includes('incremental')) {
             await store.enter(state, 'done');
@@ -170,8 +171,24 @@ async function watch(
     }
     return 0;
   } finally {
-    await reader.close();
+    await Promise.all([reader, ...others].map((r) => r.close()));
   }
+}
+
+function snapshotApplied(progress: PipelineProgress): boolean {
+  return progress.tables.length > 0 && progress.tables.every((t) => t.snapshotComplete);
+}
+
+/** Whether the other destinations have their copies too (one-to-many); a read that fails counts as not yet. */
+async function othersApplied(readers: readonly ProgressReader[], log: Logger): Promise<boolean> {
+  for (const reader of readers) {
+    const progress = await reader.read().catch((error: unknown) => {
+      log.warn({ err: error }, 'cannot read the progress of another destination yet');
+      return undefined;
+    });
+    if (!progress || !snapshotApplied(progress)) return false;
+  }
+  return true;
 }
 
 async function finishSchema(task: TaskConfig, state: TaskState, store: TaskStateStore, log: Logger): Promise<void> {
