@@ -71,11 +71,22 @@ describe('one-to-many phases', () => {
   let task: TestTask;
   const running: RunningService[] = [];
 
-  async function phase(): Promise<string | undefined> {
+  interface Status {
+    state: { phase: string };
+    destinations: { name: string; progress: { tables: { snapshotComplete: boolean }[] } }[];
+  }
+
+  async function status(): Promise<Status | undefined> {
     const { code, output } = await runFerry(['status', '-c', task.file, '--json']);
     if (code !== 0) return undefined;
-    return (JSON.parse(output.slice(output.indexOf('{\n'))) as { state: { phase: string } }).state.phase;
+    return JSON.parse(output.slice(output.indexOf('{\n'))) as Status;
   }
+
+  async function phase(): Promise<string | undefined> {
+    return (await status())?.state.phase;
+  }
+
+  const copied = (s: Status | undefined) => s?.destinations.map((d) => [d.name, d.progress.tables.every((t) => t.snapshotComplete)]);
 
   beforeAll(async () => {
     source = await createTempDatabase(urls.sourcePgUrl, 'fanph_src');
@@ -98,9 +109,13 @@ describe('one-to-many phases', () => {
     await waitFor('the first destination\'s copy', async () => (await tableDigest(dests[0]!.url, 'accounts', 'id').catch(() => undefined))?.digest === want.digest, 120_000, 500, running);
     // The coordinator looks every second; d2 has no sink yet, so its copy is not in.
     await new Promise((resolve) => setTimeout(resolve, 4_000));
-    expect(await phase()).toBe('full');
+    const waiting = await status();
+    expect(waiting?.state.phase).toBe('full');
+    // ferry status shows each destination's copy.
+    expect(copied(waiting)).toEqual([['d1', true], ['d2', false]]);
     running.push(startFerry(task, 'sink', ['--destination', 'd2']));
     await waitFor('continuous sync', async () => (await phase()) === 'incremental', 120_000, 1_000, running);
     expect(await tableDigest(dests[1]!.url, 'accounts', 'id')).toEqual(want);
+    expect(copied(await status())).toEqual([['d1', true], ['d2', true]]);
   }, 300_000);
 });
