@@ -24,8 +24,9 @@ describe('adding a table to a running task', () => {
     source = await createTempDatabase(urls.sourcePgUrl, 'add_src');
     dest = await createTempDatabase(urls.destPgUrl, 'add_dst');
     await query(source.url, TABLES);
-    // The sink writes into existing tables: the destination schema is made up front (as `ferry migrate` would).
-    await query(dest.url, TABLES);
+    // a and c exist on the destination (as `ferry migrate` makes them); b does not: the sink
+    // creates it from the create event capture sends ahead of its copy.
+    await query(dest.url, `CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE c (n int, t text);`);
     await query(
       source.url,
       `INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 1000) g;
@@ -64,7 +65,7 @@ describe('adding a table to a running task', () => {
       }
     })();
     await new Promise((r) => setTimeout(r, 2_000));
-    expect(await query(dest.url, `SELECT count(*)::int AS n FROM b`)).toEqual([{ n: 0 }]);
+    expect(await query(dest.url, `SELECT to_regclass('public.b') IS NULL AS missing`)).toEqual([{ missing: true }]);
 
     // The user selects b and c in the task file; capture takes the change in on its own.
     writeFileSync(task.file, readFileSync(task.file, 'utf8').replace('include: ["public.a"]', 'include: ["public.a", "public.b", "public.c"]'));
@@ -101,6 +102,8 @@ describe('adding a table to a running task', () => {
       await waitFor(`${table} to match`, async () => (await tableDigest(dest.url, table, order)).digest === want.digest, 90_000).catch(() => undefined);
       expect({ table, ...(await tableDigest(dest.url, table, order)) }).toEqual({ table, ...want });
     }
+    // b was created with its key, from the source's definition.
+    expect(await query(dest.url, `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'public.b'::regclass`)).toEqual([{ def: 'PRIMARY KEY (id)' }]);
   }, 300_000);
 
   it('takes an interrupted table copy again when capture restarts', async () => {

@@ -36,6 +36,11 @@ export interface DdlEvent {
    * default, serial, identity): values no change event carries. Absent from older captures.
    */
   filledPerRow?: string[];
+  /**
+   * A `create` for a table added to a running task: its copy follows on the snapshot topic,
+   * so its changes stay behind that copy (for other creates, the table starts empty).
+   */
+  snapshotFollows?: boolean;
 }
 
 export interface ColumnRename {

@@ -10,7 +10,7 @@ import type { TableDefinition } from '@ferry/avro';
 import type pg from 'pg';
 import type { CapturedTable, SourceTableDescription } from './captured-table.js';
 import { CaptureMetrics } from './capture-metrics.js';
-import { KafkaDispatcher } from './dispatch/kafka-dispatcher.js';
+import { KafkaDispatcher, type OutgoingRecord } from './dispatch/kafka-dispatcher.js';
 import { RecordEncoder, type SchemaRegistrar } from './dispatch/record-encoder.js';
 import { SnapshotProgress, type SnapshotState } from './snapshot/snapshot-progress.js';
 import { SnapshotSource } from './snapshot/snapshot-source.js';
@@ -181,7 +181,7 @@ export class CaptureService {
         await additions?.resume(ddl ? [] : tables.filter((t) => !state?.tables[t.key]).map((t) => t.key));
         await additions?.start();
         try {
-          await this.streamWithRetry(replication, tableMap, encoder, database, streamFrom, signal, ddlCapture, additions && (() => additions.atTransactionBoundary(signal)));
+          await this.streamWithRetry(replication, tableMap, encoder, database, streamFrom, signal, ddlCapture, additions && ((publish) => additions.atTransactionBoundary(signal, publish)));
         } finally {
           await additions?.stop();
         }
@@ -203,7 +203,7 @@ export class CaptureService {
     streamFrom: ReadonlyMap<string, Lsn>,
     signal: AbortSignal,
     ddlCapture?: DdlCapture,
-    betweenTransactions?: () => Promise<void>,
+    betweenTransactions?: (publish: (record: OutgoingRecord) => Promise<void>) => Promise<void>,
   ): Promise<void> {
     const { task } = this.deps;
     let connection: ReplicationConnection | null = first;
@@ -292,6 +292,7 @@ export class CaptureService {
         return table;
       },
       newDispatcher: (name) => this.dispatcher(`${task.name}-${name}`),
+      partitions: task.kafka.partitions,
       metrics: this.metrics,
       log: this.log.child({ phase: 'add-table' }),
     });

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { SnapshotChunk } from '@ferry/avro';
+import type { DdlEvent, SnapshotChunk } from '@ferry/avro';
 import type { ObjectSelection } from '@ferry/config';
 import type { Lsn } from '@ferry/core';
 import type { Logger } from '@ferry/observability';
@@ -8,7 +8,7 @@ import { ReplicationConnection, type CreatedSlot } from '@ferry/pgoutput';
 import type pg from 'pg';
 import type { CapturedTable, SourceTableDescription } from './captured-table.js';
 import type { CaptureMetrics } from './capture-metrics.js';
-import type { KafkaDispatcher } from './dispatch/kafka-dispatcher.js';
+import type { KafkaDispatcher, OutgoingRecord } from './dispatch/kafka-dispatcher.js';
 import type { RecordEncoder } from './dispatch/record-encoder.js';
 import { planChunks } from './snapshot/chunk-reading.js';
 import type { PlannedChunk, SnapshotProgress, TableSnapshotState } from './snapshot/snapshot-progress.js';
@@ -43,6 +43,8 @@ export interface TableAdditionSettings {
   /** Registers a new table's schemas and creates its topics. */
   prepareTable: (description: SourceTableDescription, selection: ObjectSelection) => Promise<CapturedTable>;
   newDispatcher: (name: string) => Promise<KafkaDispatcher>;
+  /** Partitions of each table topic: an added table's `create` event goes to all of them. */
+  partitions: number;
   metrics: CaptureMetrics;
   log: Logger;
   pollMs?: number;
@@ -128,7 +130,7 @@ export class TableAddition {
    * has handled committed before the temporary slot's consistent point, so from here the
    * table's changes at or after that point reach its topic and the earlier ones are in its copy.
    */
-  async atTransactionBoundary(signal: AbortSignal): Promise<void> {
+  async atTransactionBoundary(signal: AbortSignal, publish: (record: OutgoingRecord) => Promise<void>): Promise<void> {
     if (this.waiting.length === 0 || this.copying !== null || signal.aborted) return;
     const batch = this.waiting.splice(0);
     const { log, progress, tables, streamFrom } = this.settings;
@@ -144,6 +146,8 @@ export class TableAddition {
         tables.set(item.table.key, item.table);
         streamFrom.set(item.table.key, slot.consistentPoint);
       }
+      // A kept table too: its first announcement may not have reached Kafka before a restart.
+      for (const item of batch) await this.announce(item.table, slot.consistentPoint, publish);
     } catch (error) {
       await connection?.close().catch(() => undefined);
       // The loop has not moved on: taking the tables out again loses nothing. A recorded P
@@ -163,6 +167,34 @@ export class TableAddition {
     this.copying = this.copy(batch, connection, slot, signal).finally(() => {
       this.copying = null;
     });
+  }
+
+  /**
+   * With DDL capture (the table's definition is known), a `create` event goes ahead of the
+   * table's first change on every partition of its topic, through the stream's own
+   * transaction: the sink creates the destination table before the copy arrives, and keeps
+   * the changes behind the copy (`snapshotFollows`). An existing table is reconciled instead.
+   */
+  private async announce(table: CapturedTable, consistentPoint: Lsn, publish: (record: OutgoingRecord) => Promise<void>): Promise<void> {
+    const definition = table.description.definition;
+    if (!definition) return;
+    const event: DdlEvent = {
+      id: `added-${consistentPoint.toString()}`,
+      lsn: consistentPoint.toString(),
+      txId: '0',
+      commitTsMicros: null,
+      tag: 'CREATE TABLE',
+      statement: null,
+      action: 'create',
+      schema: table.id.schema,
+      table: table.id.table,
+      previous: null,
+      definition,
+      dropped: [],
+      snapshotFollows: true,
+    };
+    for (let partition = 0; partition < this.settings.partitions; partition++) await publish(this.settings.encoder.ddlMarker(table, event, partition));
+    await publish(this.settings.encoder.ddlEvent(event, table.topic));
   }
 
   private async copy(batch: Waiting[], connection: ReplicationConnection, slot: CreatedSlot, signal: AbortSignal): Promise<void> {

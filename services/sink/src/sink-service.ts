@@ -321,6 +321,9 @@ export class SinkService {
       events += message.kind === 'chunk' ? Math.max(1, message.chunk.rows.length) : 1;
       bytes += size;
       end += 1;
+      // A schema change ends its slice: the changes after it are gated on their own (an added
+      // table's create comes ahead of its copy, and its changes must wait for that copy).
+      if (message.kind === 'ddl') break;
     }
     return { decoded, end };
   }

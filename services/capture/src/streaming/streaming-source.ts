@@ -11,7 +11,7 @@ import {
   type TruncateMessage,
 } from '@ferry/pgoutput';
 import type { CapturedTable } from '../captured-table.js';
-import type { KafkaDispatcher } from '../dispatch/kafka-dispatcher.js';
+import type { KafkaDispatcher, OutgoingRecord } from '../dispatch/kafka-dispatcher.js';
 import type { RecordEncoder } from '../dispatch/record-encoder.js';
 import type { CaptureMetrics } from '../capture-metrics.js';
 import type { DdlCapture } from '../ddl/ddl-capture.js';
@@ -54,7 +54,7 @@ export interface StreamingSourceSettings {
    * Runs on a tick between source transactions, after the commit (adding a table: see
    * TableAddition). Every transaction handled so far is before whatever position it takes.
    */
-  betweenTransactions?: () => Promise<void>;
+  betweenTransactions?: (publish: (record: OutgoingRecord) => Promise<void>) => Promise<void>;
 }
 
 interface OpenTransaction {
@@ -120,7 +120,10 @@ export class StreamingSource {
           // before a pause in writes waits at most one tick.
           if (this.tx === null) {
             await this.flush();
-            await this.settings.betweenTransactions?.();
+            // What it publishes goes ahead of the next transaction's records, in the stream's order.
+            await this.settings.betweenTransactions?.((record) => this.dispatcher.add(record));
+            // Committed now, not with the next source transaction: a restart must not lose it.
+            if (this.pendingConfirm === null && this.dispatcher.pendingRecords > 0) await this.dispatcher.commit();
           }
           continue;
         }

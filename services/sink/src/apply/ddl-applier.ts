@@ -75,7 +75,7 @@ class DdlApplication {
     if (!definition) throw this.failure('the event carries no table definition', null);
     if (event.action === 'rename' && event.previous) await this.rename(event.previous);
     if (event.action === 'create' && !(await this.read())) await this.create(definition);
-    if (event.action === 'create' || event.action === 'rename') {
+    if ((event.action === 'create' && !event.snapshotFollows) || event.action === 'rename') {
       // The table's changes from here on are not behind a snapshot.
       await markSnapshotRows(this.client, this.group, sourceTable, 0, true);
     }
