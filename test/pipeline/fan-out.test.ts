@@ -86,6 +86,7 @@ describe('one-to-many phases', () => {
     return (await status())?.state.phase;
   }
 
+  const apiPort = 20_000 + Math.floor(Math.random() * 20_000);
   const copied = (s: Status | undefined) => s?.destinations.map((d) => [d.name, d.progress.tables.every((t) => t.snapshotComplete)]);
 
   beforeAll(async () => {
@@ -93,7 +94,7 @@ describe('one-to-many phases', () => {
     for (let i = 0; i < 2; i++) dests.push(await createTempDatabase(urls.destPgUrl, `fanph_dst${i + 1}`));
     await query(source.url, TABLE);
     await query(source.url, `INSERT INTO accounts SELECT g, 1000, 'owner ' || g FROM generate_series(1, 5000) g`);
-    task = writeTask(urls, source.url, dests.map((d) => d.url));
+    task = writeTask(urls, source.url, dests.map((d) => d.url), `api: { port: ${apiPort} }`);
   });
 
   afterAll(async () => {
@@ -113,9 +114,24 @@ describe('one-to-many phases', () => {
     expect(waiting?.state.phase).toBe('full');
     // ferry status shows each destination's copy.
     expect(copied(waiting)).toEqual([['d1', true], ['d2', false]]);
-    running.push(startFerry(task, 'sink', ['--destination', 'd2']));
+    const sinkD2 = startFerry(task, 'sink', ['--destination', 'd2']);
+    running.push(sinkD2);
     await waitFor('continuous sync', async () => (await phase()) === 'incremental', 120_000, 1_000, running);
     expect(await tableDigest(dests[1]!.url, 'accounts', 'id')).toEqual(want);
     expect(copied(await status())).toEqual([['d1', true], ['d2', true]]);
+
+    // The console's cutover readiness looks at every destination: d2's sink stops, its lag grows.
+    await sinkD2.kill('SIGKILL');
+    const readiness = await waitFor(
+      'the API to name d2 in the readiness',
+      async () => {
+        const body = (await (await fetch(`http://127.0.0.1:${apiPort}/api/cutover?maxLagSeconds=3`)).json()) as { readiness: { ready: boolean; problem: string | null } };
+        return body.readiness.problem?.includes('destination "d2"') ? body.readiness : undefined;
+      },
+      60_000,
+      1_000,
+    );
+    expect(readiness.ready).toBe(false);
+    expect(readiness.problem).toMatch(/lag too high: destination "d2" is \d+\.\d s behind the source \(the limit is 3 s\)/);
   }, 300_000);
 });

@@ -130,7 +130,7 @@ export async function startApiServer(operator: Operator, metrics: Registry, sett
         return sendJson(response, 200, { prechecks: operator.prechecks });
       case 'GET /api/cutover': {
         const maxLag = Number(url.searchParams.get('maxLagSeconds') ?? DEFAULT_MAX_LAG_SECONDS);
-        return sendJson(response, 200, { readiness: operator.readiness(maxLag), run: operator.cutover, record: operator.state().cutover ?? null });
+        return sendJson(response, 200, { readiness: await operator.readiness(maxLag), run: operator.cutover, record: operator.state().cutover ?? null });
       }
       case 'POST /api/pause':
         await readBody(request);

@@ -3,7 +3,7 @@ import { toError } from '@ferry/core';
 import type { Logger } from '@ferry/observability';
 import type { Kafka } from 'kafkajs';
 import { AlertMonitor } from '../alerts/alert-monitor.js';
-import { effectiveLagSeconds, readinessProblem } from '../cutover/check-ready.js';
+import { effectiveLagSeconds, readinessProblem, type DestinationLag } from '../cutover/check-ready.js';
 import type { CutoverOptions } from '../cutover/cutover-options.js';
 import { CUTOVER_STEPS, runCutover, type StepOutcome } from '../cutover/run-cutover.js';
 import { runPrechecks } from '../prechecks/run-prechecks.js';
@@ -11,7 +11,7 @@ import { redactSecrets, secretsOfTask } from '../prechecks/redact.js';
 import { summarizeResults } from '../prechecks/report.js';
 import type { CheckResult } from '../prechecks/types.js';
 import { verifyDestination } from '../verify/verify-destination.js';
-import type { PipelineProgress } from '../workflow/progress.js';
+import { readProgress, type PipelineProgress } from '../workflow/progress.js';
 import type { ServiceStatus, Supervisor } from '../workflow/supervisor.js';
 import type { TaskState, TaskStateStore } from '../workflow/task-state.js';
 import { LiveStatus } from './live-status.js';
@@ -207,12 +207,27 @@ export class Operator {
     this.prechecks = { at: new Date().toISOString(), running: false, ok: summarizeResults(results).ok, results };
   }
 
-  /** Why a cutover would be refused now (phase and lag), as `ferry cutover` step 1 decides it. */
-  readiness(maxLagSeconds: number): { ready: boolean; problem: string | null; lagSeconds: number | null } {
-    const lag = this.live.lag?.seconds ?? null;
-    const destination = this.task.destinations[0]!.name;
-    const problem = this.cutover && this.cutover.finishedAt === null ? 'a cutover is running' : readinessProblem(this.state(), [{ destination, seconds: lag }], maxLagSeconds);
-    return { ready: problem === null, problem, lagSeconds: lag };
+  /**
+   * Why a cutover would be refused now (phase and the lag of every destination), as
+   * `ferry cutover` step 1 decides it. The first destination's lag is the live one; the
+   * others are read now. `lagSeconds` is the largest.
+   */
+  async readiness(maxLagSeconds: number): Promise<{ ready: boolean; problem: string | null; lagSeconds: number | null }> {
+    const lags: DestinationLag[] = [{ destination: this.task.destinations[0]!.name, seconds: this.live.lag?.seconds ?? null }];
+    let unreadable: string | null = null;
+    for (const [index, destination] of this.task.destinations.entries()) {
+      if (index === 0) continue;
+      try {
+        lags.push({ destination: destination.name, seconds: effectiveLagSeconds(await readProgress(this.task, index)) });
+      } catch (error) {
+        unreadable ??= `cannot read the lag of destination "${destination.name}": ${redactSecrets(toError(error).message, this.secrets)}`;
+      }
+    }
+    const known = lags.map((l) => l.seconds).filter((s): s is number => s !== null);
+    const lagSeconds = known.length === lags.length && known.length > 0 ? Math.max(...known) : null;
+    const running = this.cutover && this.cutover.finishedAt === null ? 'a cutover is running' : null;
+    const problem = running ?? readinessProblem(this.state(), lags, maxLagSeconds) ?? unreadable;
+    return { ready: problem === null, problem, lagSeconds };
   }
 
   /** Runs `ferry cutover` in this process, step by step; the console follows `cutover.steps`. */
