@@ -23,17 +23,17 @@ export class CaptureMetrics {
   lastSourceCommitMs: number | null = null;
   lastHeartbeatMs: number | null = null;
   readonly snapshot = new Map<string, TableSnapshotProgress>();
-  /** Whatever sends to Kafka and counts the bytes it committed (the dispatchers). */
-  private readonly byteCounters: { readonly bytesCommitted: number }[] = [];
+  /** Bytes (keys and values) committed to Kafka by every dispatcher so far. */
+  private kafkaBytes = 0;
 
-  /** Counts the Kafka bytes this sender commits into `bytesCaptured()`. */
-  countBytesOf(sender: { readonly bytesCommitted: number }): void {
-    this.byteCounters.push(sender);
+  /** A dispatcher committed a Kafka transaction of this many bytes. */
+  bytesCommitted(bytes: number): void {
+    this.kafkaBytes += bytes;
   }
 
-  /** Bytes (keys and values) committed to Kafka by every sender so far. */
+  /** Bytes (keys and values) committed to Kafka by every dispatcher so far. */
   bytesCaptured(): number {
-    return this.byteCounters.reduce((sum, s) => sum + s.bytesCommitted, 0);
+    return this.kafkaBytes;
   }
 
   /** Publishes these numbers in a Prometheus registry, read at each scrape. */

@@ -324,8 +324,7 @@ export class CaptureService {
   }
 
   private async dispatcher(transactionalId: string): Promise<KafkaDispatcher> {
-    const dispatcher = new KafkaDispatcher(this.deps.kafka, { transactionalId }, this.log);
-    this.metrics.countBytesOf(dispatcher);
+    const dispatcher = new KafkaDispatcher(this.deps.kafka, { transactionalId, onCommitted: (bytes) => this.metrics.bytesCommitted(bytes) }, this.log);
     await dispatcher.connect();
     return dispatcher;
   }

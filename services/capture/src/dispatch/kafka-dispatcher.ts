@@ -23,6 +23,8 @@ export interface DispatcherSettings {
   maxBufferedBytes?: number;
   /** Longest a Kafka transaction may stay open on the broker (transaction.max.timeout.ms caps it). */
   transactionTimeoutMs?: number;
+  /** Told the bytes (keys and values) of every committed Kafka transaction, for metrics. */
+  onCommitted?: (bytes: number) => void;
 }
 
 /**
@@ -42,7 +44,6 @@ export class KafkaDispatcher {
   /** Records sent in the open transaction, for metrics. */
   private sentInTransaction = 0;
   recordsCommitted = 0;
-  bytesCommitted = 0;
   private bytesInTransaction = 0;
   /** Set once a send or commit failed: what was sent may be lost, so nothing may be confirmed. */
   private failure: Error | undefined;
@@ -99,7 +100,7 @@ export class KafkaDispatcher {
     }
     this.transaction = undefined;
     this.recordsCommitted += this.sentInTransaction;
-    this.bytesCommitted += this.bytesInTransaction;
+    this.settings.onCommitted?.(this.bytesInTransaction);
     this.sentInTransaction = 0;
     this.bytesInTransaction = 0;
   }
