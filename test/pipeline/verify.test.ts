@@ -179,9 +179,13 @@ describe('ferry verify while sync runs', () => {
     sink = startFerry(task, 'sink');
     writer = (async () => {
       for (let n = 1; writing; n++) {
-        await query(source.url, `UPDATE accounts SET balance = balance + 1, updated = now() WHERE id = $1`, [1 + ((n * 7919) % 5000)]);
-        if (n % 5 === 0) await query(source.url, `INSERT INTO accounts (balance, owner, rate) VALUES ($1, 'new', 0.1)`, [n]);
-        if (n % 7 === 0) await query(source.url, `DELETE FROM accounts WHERE id = $1`, [1 + ((n * 104729) % 5000)]);
+        try {
+          await query(source.url, `UPDATE accounts SET balance = balance + 1, updated = now() WHERE id = $1`, [1 + ((n * 7919) % 5000)]);
+          if (n % 5 === 0) await query(source.url, `INSERT INTO accounts (balance, owner, rate) VALUES ($1, 'new', 0.1)`, [n]);
+          if (n % 7 === 0) await query(source.url, `DELETE FROM accounts WHERE id = $1`, [1 + ((n * 104729) % 5000)]);
+        } catch {
+          // A busy server may refuse a connection now and then: the writer goes on, it must not stop silently.
+        }
         await sleep(20);
       }
     })();
@@ -213,6 +217,8 @@ describe('ferry verify while sync runs', () => {
     sink!.process.kill('SIGSTOP');
     try {
       await sleep(1500);
+      // Writes that are surely in flight, whatever the background writer managed meanwhile.
+      await query(source.url, `INSERT INTO accounts (balance, owner, rate) VALUES (1, 'in flight', 0.5), (2, 'in flight', 0.5)`);
       const running = verify(task, ['--skip-schema']);
       // Let the sink go only once this verify (not a continuous round) has put its position marker into the source's WAL.
       const marker = await waitFor(
