@@ -78,16 +78,19 @@ export class RowTransforms {
   ): Promise<RowEvent[]> {
     const transform = this.ofChanges(source.schema, source.table);
     if (!transform) return [...events];
-    // A filter-only table's update that left TOAST values out and carries no old row comes
-    // from a 15+ source (capture makes filtered tables REPLICA IDENTITY FULL before 15),
-    // whose publication has filtered it already: it passes as it is.
-    const passing = transform.filterOnly ? events.filter((e) => e.op === 'u' && e.before === null && incomplete(e, target)) : [];
-    if (passing.length > 0) return this.eventsAround(client, target, source, events, sourceColumns, new Set(passing));
+    // TRUNCATE passes as it is, and so does a filter-only table's update that left TOAST
+    // values out and carries no old row: it comes from a 15+ source (capture makes filtered
+    // tables REPLICA IDENTITY FULL before 15), whose publication has filtered it already.
+    const passes = (e: RowEvent) => e.op === 't' || (transform.filterOnly && e.op === 'u' && e.before === null && incomplete(e, target));
     const keyed = target.keyColumns.length > 0;
     const afters: Record<string, TextValue>[] = [];
     const befores: Record<string, TextValue>[] = [];
+    const passing = new Set<RowEvent>();
     const complete = events.map((event) => {
-      if (event.op === 't') return event;
+      if (passes(event)) {
+        passing.add(event);
+        return event;
+      }
       const after = event.after ? completeRow(event, target) : null;
       if (after) afters.push(after);
       // Tables without a key find rows by their whole old value, which the destination holds transformed.
@@ -100,7 +103,7 @@ export class RowTransforms {
     let a = 0;
     let b = 0;
     for (const event of complete) {
-      if (event.op === 't') {
+      if (passing.has(event)) {
         out.push(event);
         continue;
       }
@@ -127,29 +130,6 @@ export class RowTransforms {
         out.push({ ...event, op: 'c', before: null, after: after!.row });
       }
     }
-    return out;
-  }
-
-  /** `events` with the `passing` ones left as they are and the others shaped, in their order. */
-  private async eventsAround(
-    client: pg.ClientBase,
-    target: TargetTable,
-    source: { schema: string; table: string },
-    events: readonly RowEvent[],
-    sourceColumns: readonly string[],
-    passing: ReadonlySet<RowEvent>,
-  ): Promise<RowEvent[]> {
-    const out: RowEvent[] = [];
-    let run: RowEvent[] = [];
-    for (const event of events) {
-      if (!passing.has(event)) {
-        run.push(event);
-        continue;
-      }
-      out.push(...(await this.events(client, target, source, run, sourceColumns)), event);
-      run = [];
-    }
-    out.push(...(await this.events(client, target, source, run, sourceColumns)));
     return out;
   }
 
