@@ -156,6 +156,8 @@ async function watch(
         if (!state.done.full && snapshotApplied(progress) && (await othersApplied(others, log))) {
           state.done.full = true;
           await store.save(state);
+          // Their copies are in: nothing more to read there.
+          await Promise.all(others.map((r) => r.close()));
           log.info({ phase: 'full' }, `full data copy applied on ${task.destinations.length === 1 ? 'the destination' : 'every destination'}`);
           await finishSchema(task, state, store, log);
           if (!task.phases.includes('incremental')) {
