@@ -1,4 +1,5 @@
 import { ObjectSelection, type TaskConfig } from '@ferry/config';
+import { FerryError, retry } from '@ferry/core';
 import type { Logger } from '@ferry/observability';
 import { openClient } from '@ferry/pg';
 import { applyDdl, type TableName } from '../schema/apply-ddl.js';
@@ -37,11 +38,24 @@ export async function applySchemaSection(
   for (const destination of task.destinations) {
     const client = await openClient(destination.url, { applicationName: 'ferry-schema', role: 'destination' });
     try {
-      const result = await applyDdl(client, plan, {
-        section,
-        conflictingTables: task.conflictingTables,
-        preexistingTables: preexisting[destination.name] ?? 'detect',
-      });
+      const apply = () =>
+        applyDdl(client, plan, {
+          section,
+          conflictingTables: task.conflictingTables,
+          preexistingTables: preexisting[destination.name] ?? 'detect',
+        });
+      // While changes stream, the sink applies each table's topic on its own, so a child row
+      // may briefly arrive before its parent and a new foreign key finds it orphaned (23503).
+      // The sink catches up within moments; applyDdl resumes at that statement.
+      const result = task.phases.includes('incremental')
+        ? await retry(apply, {
+            maxElapsedMs: task.retry.otherMinutes * 60_000,
+            initialDelayMs: 1_000,
+            maxDelayMs: 10_000,
+            shouldRetry: (error) => error instanceof FerryError && error.context.kind === 'foreign-key' && error.context.sqlstate === '23503',
+            onRetry: ({ error }) => log.warn({ err: error, destination: destination.name }, 'a foreign key found rows the stream has not completed yet; trying again'),
+          })
+        : await apply();
       preexisting[destination.name] = result.preexistingTables;
       log.info({ phase: 'schema', section, destination: destination.name, applied: result.applied, skipped: result.skipped }, `schema ${section} applied`);
     } finally {
