@@ -1,7 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase } from '../support/databases.js';
-import { query, releaseTask, runFerry, startFerry, stopAll, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
+import { query, releaseTask, runFerry, setSourceOptions, startFerry, stopAll, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
 import { serviceUrlsFromEnv } from '../support/services.js';
 
 // Topologies beyond one-to-one (fan-out has its own suite): many-to-one, where two sources
@@ -118,9 +117,7 @@ describe('topologies', () => {
     const first = writeTask(urls, a.url, b.url);
     const second = writeTask(urls, b.url, c.url);
     // B is a destination of the first task and the source of the second one.
-    const text = readFileSync(second.file, 'utf8').replace(/^source: \{ url: "([^"]+)" \}$/m, 'source: { url: "$1", forwardReplicated: true }');
-    expect(text).toContain('forwardReplicated: true');
-    writeFileSync(second.file, text);
+    setSourceOptions(second, 'forwardReplicated: true');
     tasks.push(first, second);
 
     services.push(startFerry(first, 'migrate'));

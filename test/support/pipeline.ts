@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,14 @@ ${extraYaml}
 `,
   );
   return { name, file, prefix, dir };
+}
+
+/** Adds settings to the task file's `source` entry, e.g. `forwardReplicated: true`. */
+export function setSourceOptions(task: TestTask, options: string): void {
+  const text = readFileSync(task.file, 'utf8');
+  const changed = text.replace(/^source: \{ url: "([^"]+)" \}$/m, `source: { url: "$1", ${options} }`);
+  if (changed === text) throw new Error(`no source entry to extend in ${task.file}`);
+  writeFileSync(task.file, changed);
 }
 
 export interface RunningService {

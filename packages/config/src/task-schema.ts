@@ -45,6 +45,28 @@ const source = endpoint
       .describe(
         'Cascade (A → B → C): also carry changes that another Ferry task applied to this source. Default false: writes tagged with a Ferry replication origin are skipped, so backflow never echoes. Changes written by this task\'s own backflow are skipped either way.',
       ),
+    largeTransactions: z
+      .strictObject({
+        streaming: z
+          .boolean()
+          .default(true)
+          .describe(
+            'PostgreSQL 14+: the source streams a transaction that outgrows decodingMemoryKb while it is still open, and capture keeps it in spool files until it commits (an abort just deletes them). Off, or below 14: the source spills it to its own disk (pg_replslot) and sends it at commit.',
+          ),
+        decodingMemoryKb: z
+          .number()
+          .int()
+          .min(64)
+          .optional()
+          .describe("The walsender's logical_decoding_work_mem: decoding memory on the source after which a transaction is streamed (or spilled). Default: the server's setting (64 MB unless changed)."),
+        spoolDirectory: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Where capture keeps streamed transactions until they commit (one file each, deleted at commit or abort). Needs room for the largest open transaction. Default: <system temp dir>/ferry-spool.'),
+      })
+      .default({ streaming: true })
+      .describe('Transactions too large for the decoding memory of the source.'),
   })
   .describe('The database being migrated. Ferry reads it with a snapshot and a logical replication slot.');
 

@@ -16,6 +16,11 @@ export interface PgoutputDecoderOptions {
    * then carries the abort LSN and time.
    */
   parallelStreaming?: boolean;
+  /**
+   * Every payload was received inside a stream block and is decoded later, out of its block
+   * (a spooled streamed transaction): data messages carry the xid.
+   */
+  insideStreamBlock?: boolean;
 }
 
 const MESSAGE_NAMES: Record<string, string> = {
@@ -188,7 +193,7 @@ export class PgoutputDecoder {
 
   /** Data messages carry the xid only inside a streamed block (protocol 2+). */
   private xid(r: ByteReader): number | null {
-    return this.streamBlockXid === null ? null : r.uint32();
+    return this.streamBlockXid === null && !this.options.insideStreamBlock ? null : r.uint32();
   }
 
   private relation(r: ByteReader): PgoutputMessage {

@@ -20,6 +20,8 @@ export interface ReplicationEvent {
   /** The message's WAL position (XLogData walStart); for a Commit it equals `endLsn`. */
   lsn: Lsn;
   message: PgoutputMessage;
+  /** The message's bytes as sent (e.g. to keep a streamed transaction's messages until it commits). */
+  payload: Buffer;
   /** Server clock when sent, microseconds since 2000-01-01. */
   serverTime: bigint;
 }
@@ -183,7 +185,7 @@ export class ReplicationStream implements AsyncIterable<ReplicationEvent> {
         }
         this.noteReceived(decoded.walStart);
         const message = this.decodeAt(decoded.payload, decoded.walStart);
-        yield { lsn: decoded.walStart, message, serverTime: decoded.serverTime };
+        yield { lsn: decoded.walStart, message, payload: decoded.payload, serverTime: decoded.serverTime };
       }
     } finally {
       this.reading = false;

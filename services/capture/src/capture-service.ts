@@ -30,6 +30,7 @@ import {
 import { readCapturedPosition } from './streaming/captured-position.js';
 import { readCurrentRow } from './streaming/current-row.js';
 import { StreamingSource } from './streaming/streaming-source.js';
+import { spoolDirectory, TransactionSpool } from './streaming/transaction-spool.js';
 import { slotLostError, wantsFailoverSlot } from './slot-loss.js';
 
 export interface CaptureDependencies {
@@ -99,7 +100,7 @@ export class CaptureService {
       const wantsStream = task.phases.includes('incremental');
       let state = await SnapshotProgress.load(offsets);
       const slot = await slotExists(client, task.source.slot);
-      const replication = await ReplicationConnection.connect(task.source.url);
+      const replication = await this.connectForStreaming();
       let created: CreatedSlot | null = null;
       try {
         if (!slot.exists) {
@@ -206,11 +207,12 @@ export class CaptureService {
     betweenTransactions?: (publish: (record: OutgoingRecord) => Promise<void>) => Promise<void>,
   ): Promise<void> {
     const { task } = this.deps;
+    const { largeTransactions } = task.source;
     let connection: ReplicationConnection | null = first;
     const log = this.log.child({ phase: 'incremental' });
     await retry(
       async () => {
-        connection ??= await ReplicationConnection.connect(task.source.url);
+        connection ??= await this.connectForStreaming();
         const dispatcher = await this.dispatcher(`${task.name}-stream`);
         try {
           // After the producer has fenced any predecessor: what Kafka already holds.
@@ -238,6 +240,7 @@ export class CaptureService {
             maxBatchRecords: 20_000,
             throttle: createThrottle(task.throttle.incremental),
             ...(betweenTransactions ? { betweenTransactions } : {}),
+            ...(largeTransactions.streaming ? { spool: new TransactionSpool(spoolDirectory(task.name, largeTransactions.spoolDirectory)) } : {}),
           }, this.metrics, log);
           await source.run(signal);
         } catch (error) {
@@ -308,6 +311,13 @@ export class CaptureService {
     } finally {
       await client.end().catch(() => undefined);
     }
+  }
+
+  /** The walsender session that streams: its logical_decoding_work_mem decides when a transaction is streamed. */
+  private connectForStreaming(): Promise<ReplicationConnection> {
+    const { url, largeTransactions } = this.deps.task.source;
+    const memoryKb = largeTransactions.decodingMemoryKb;
+    return ReplicationConnection.connect(url, memoryKb === undefined ? {} : { settings: { logical_decoding_work_mem: `${memoryKb}kB` } });
   }
 
   /** A temporary slot (gone with its connection) whose exported snapshot has an exact consistent point. */

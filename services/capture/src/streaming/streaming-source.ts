@@ -1,10 +1,13 @@
 import type { ChangeEvent, TransactionBoundary } from '@ferry/avro';
-import type { Lsn } from '@ferry/core';
+import { DataError, type Lsn } from '@ferry/core';
 import type { Logger } from '@ferry/observability';
 import {
   pgMicrosToEpochMs,
+  PgoutputDecoder,
   RelationCache,
+  supportsStreaming,
   type PgoutputMessage,
+  type StreamCommitMessage,
   type ReplicationConnection,
   type ReplicationEvent,
   type ReplicationStream,
@@ -18,6 +21,7 @@ import type { DdlCapture } from '../ddl/ddl-capture.js';
 import { COMMIT_LSN_HEADER, SOURCE_SYSTEM_HEADER } from './captured-position.js';
 import { changeToEvents, TransactionContext } from './change-events.js';
 import { fillKeyChangeToast, type CurrentRowReader } from './key-change-toast.js';
+import type { TransactionSpool } from './transaction-spool.js';
 
 export interface StreamingSourceSettings {
   slot: string;
@@ -55,6 +59,11 @@ export interface StreamingSourceSettings {
    * TableAddition). Every transaction handled so far is before whatever position it takes.
    */
   betweenTransactions?: (publish: (record: OutgoingRecord) => Promise<void>) => Promise<void>;
+  /**
+   * Where streamed in-progress transactions wait for their commit. Given, and the source is
+   * 14+: large transactions are streamed while open instead of spilled on the source.
+   */
+  spool?: TransactionSpool;
 }
 
 interface OpenTransaction {
@@ -87,6 +96,8 @@ export class StreamingSource {
   private batchStartedAt = 0;
   /** Transactions skipped because Kafka already holds them. */
   private resent = 0;
+  /** The streamed transaction whose block is open (between Stream Start and Stop). */
+  private streamBlock: number | null = null;
 
   constructor(
     private readonly connection: ReplicationConnection,
@@ -100,12 +111,14 @@ export class StreamingSource {
 
   /** Runs until `signal` aborts or the stream fails; commits what is complete before returning. */
   async run(signal: AbortSignal): Promise<void> {
+    const spool = supportsStreaming(this.connection.serverMajor) ? this.settings.spool : undefined;
+    // Whatever an earlier run spooled is streamed again from its first block.
+    await spool?.reset();
     const stream = this.connection.startReplication({
       slotName: this.settings.slot,
       publications: [this.settings.publication],
-      // Large transactions need no streaming here: their events flow into one open Kafka
-      // transaction as they arrive, and PostgreSQL spills its reorder buffer to disk.
-      streaming: false,
+      // Without it the source spills a large transaction to its own disk and sends it at commit.
+      streaming: spool !== undefined,
       messages: false,
       isIdle: () => this.tx === null && this.pendingConfirm === null,
     });
@@ -127,7 +140,7 @@ export class StreamingSource {
           }
           continue;
         }
-        await this.handle(event.message, stream);
+        await this.route(event, stream);
       }
       // Stopped on request: commit what is complete to Kafka. The stream is already
       // closing, so the slot may re-send it after a restart (duplicates after the last
@@ -137,6 +150,7 @@ export class StreamingSource {
       // After a failure nothing is committed or confirmed here: the slot re-sends it.
       signal.removeEventListener('abort', stop);
       await stream.close();
+      await spool?.close();
     }
   }
 
@@ -172,6 +186,52 @@ export class StreamingSource {
       // an unhandled rejection when the stream closes under it.
       next.catch(() => undefined);
     }
+  }
+
+  /**
+   * Messages of a streamed transaction go to its spool until the server says how it ended;
+   * at Stream Commit they are handled like any transaction, in its place in commit order.
+   */
+  private async route(event: ReplicationEvent, stream: ReplicationStream): Promise<void> {
+    const { message } = event;
+    const spool = this.settings.spool;
+    if (!spool) return this.handle(message, stream);
+    const block = this.streamBlock;
+    switch (message.tag) {
+      case 'stream-start':
+        this.streamBlock = message.xid;
+        return spool.startBlock(message.xid, message.firstSegment);
+      case 'stream-stop':
+        this.streamBlock = null;
+        if (block !== null) await spool.endBlock(block);
+        return;
+      case 'stream-abort':
+        return spool.abort(message.xid, message.subXid);
+      case 'stream-commit':
+        return this.replayStreamed(message, spool, stream);
+      default:
+        if (block === null) return this.handle(message, stream);
+        // An Origin message carries no xid: it belongs to the whole transaction.
+        return spool.append(block, { xid: 'xid' in message && message.xid !== null ? message.xid : block, lsn: event.lsn, payload: event.payload });
+    }
+  }
+
+  private async replayStreamed(commit: StreamCommitMessage, spool: TransactionSpool, stream: ReplicationStream): Promise<void> {
+    const bytes = spool.bytes(commit.xid);
+    const started = Date.now();
+    const decoder = new PgoutputDecoder({ insideStreamBlock: true });
+    await this.handle({ tag: 'begin', finalLsn: commit.commitLsn, commitTime: commit.commitTime, xid: commit.xid }, stream);
+    let messages = 0;
+    for await (const spooled of spool.committed(commit.xid)) {
+      await this.handle(decodeSpooled(decoder, spooled.payload, spooled.lsn, this.settings.slot), stream);
+      messages += 1;
+    }
+    await this.handle({ tag: 'commit', flags: commit.flags, commitLsn: commit.commitLsn, endLsn: commit.endLsn, commitTime: commit.commitTime }, stream);
+    await spool.discard(commit.xid);
+    this.log.info(
+      { xid: commit.xid, commitLsn: commit.commitLsn.toString(), messages, spooledBytes: bytes, ms: Date.now() - started },
+      'a large transaction streamed while open has committed; its changes are published',
+    );
   }
 
   private async handle(message: PgoutputMessage, stream: ReplicationStream): Promise<void> {
@@ -346,5 +406,14 @@ export class StreamingSource {
         'the table changed shape during sync; its events keep the columns capture started with (schema changes arrive with DDL capture)',
       );
     }
+  }
+}
+
+function decodeSpooled(decoder: PgoutputDecoder, payload: Buffer, lsn: Lsn, slot: string): PgoutputMessage {
+  try {
+    return decoder.decode(payload);
+  } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+    throw new DataError(error.message, { context: { ...error.context, slot, lsn: lsn.toString() }, fix: error.fix, cause: error });
   }
 }
