@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseExposition, sampleValue } from '@ferry/metrics';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePortRange } from '../console/operator-support.js';
 import { createTempDatabase, type TempDatabase } from '../support/databases.js';
 import { query, releaseTask, setSourceOptions, startFerry, stopAll, tableDigest, waitFor, writeTask, type RunningService, type TestTask } from '../support/pipeline.js';
 import { serviceUrlsFromEnv } from '../support/services.js';
@@ -51,7 +53,11 @@ describe('large transactions streamed while open (PostgreSQL 17 source)', () => 
     databases.push(source, dest);
     await query(source.url, `${TABLES} INSERT INTO items SELECT g, 'seed' FROM generate_series(1, 100) g;`);
     await query(dest.url, TABLES);
-    task = writeTask(urls, source.url, dest.url);
+    // Capture serves /metrics on the base port + 1.
+    const metricsBase = await freePortRange(3);
+    const captureMetric = async (name: string): Promise<number | null> =>
+      sampleValue(parseExposition(await (await fetch(`http://127.0.0.1:${metricsBase + 1}/metrics`)).text()), name, {});
+    task = writeTask(urls, source.url, dest.url, `metrics: { port: ${metricsBase} }`);
     const spoolBase = join(task.dir, 'spool');
     const spool = join(spoolBase, task.name);
     setSourceOptions(task, `largeTransactions: { decodingMemoryKb: 64, spoolDirectory: "${spoolBase}" }`);
@@ -76,6 +82,8 @@ describe('large transactions streamed while open (PostgreSQL 17 source)', () => 
     await waitFor('the small transaction at the destination', async () => (await query(dest.url, 'SELECT 1 FROM notes WHERE id = 1')).length === 1, 60_000, 250);
     const [held] = await query<{ n: string }>(dest.url, 'SELECT count(*)::text AS n FROM items');
     expect(Number(held!.n)).toBe(100);
+    expect(await captureMetric('ferry_capture_spool_transactions')).toBe(1);
+    expect(await captureMetric('ferry_capture_spool_bytes')).toBeGreaterThan(20_000 * 100);
 
     // kill -9 with the transaction open: the restarted capture starts its spool over, and the
     // slot (confirmed only past committed transactions) streams the transaction again.
@@ -132,6 +140,8 @@ describe('large transactions streamed while open (PostgreSQL 17 source)', () => 
       500,
     );
     await waitFor('the spool to be empty', async () => readdirSync(spool).length === 0, 30_000, 200);
+    expect(await captureMetric('ferry_capture_streamed_transactions_total')).toBe(1);
+    expect(await captureMetric('ferry_capture_spool_transactions')).toBe(0);
     const log = readFileSync(capture.logFile, 'utf8');
     expect(log).toContain('a large transaction streamed while open has committed');
     expect(log).toContain(`"xid":${xid}`);

@@ -25,6 +25,10 @@ export class CaptureMetrics {
   readonly snapshot = new Map<string, TableSnapshotProgress>();
   /** Bytes (keys and values) committed to Kafka by every dispatcher so far. */
   private kafkaBytes = 0;
+  /** Large transactions streamed while open (PostgreSQL 14+) that committed and were published. */
+  streamedTransactions = 0;
+  /** Streamed transactions still open, and the bytes their spool files hold. */
+  spool = { transactions: 0, bytes: 0 };
 
   /** A dispatcher committed a Kafka transaction of this many bytes. */
   bytesCommitted(bytes: number): void {
@@ -47,12 +51,18 @@ export class CaptureMetrics {
     const chunksDone = registry.gauge('ferry_snapshot_chunks_done', 'Snapshot chunks finished, per table.');
     const chunksTotal = registry.gauge('ferry_snapshot_chunks', 'Snapshot chunks of each table.');
     const complete = registry.gauge('ferry_snapshot_table_complete', '1 once every chunk of the table is in Kafka.');
+    const streamed = registry.counter('ferry_capture_streamed_transactions_total', 'Large transactions the source streamed while open, published at their commit.');
+    const spoolTransactions = registry.gauge('ferry_capture_spool_transactions', 'Streamed transactions still open, kept in spool files.');
+    const spoolBytes = registry.gauge('ferry_capture_spool_bytes', 'Bytes the spool files of open streamed transactions hold.');
     registry.onCollect(() => {
       events.setTotal(this.eventsCaptured);
       transactions.setTotal(this.transactionsCaptured);
       records.setTotal(this.recordsCommitted);
       bytes.setTotal(this.bytesCaptured());
       lag.set(this.lagSeconds());
+      streamed.setTotal(this.streamedTransactions);
+      spoolTransactions.set(this.spool.transactions);
+      spoolBytes.set(this.spool.bytes);
       for (const [table, progress] of this.snapshot) {
         snapshotRows.setTotal(progress.rowsDone, { table });
         chunksDone.set(progress.chunksDone, { table });

@@ -150,7 +150,10 @@ export class StreamingSource {
       // After a failure nothing is committed or confirmed here: the slot re-sends it.
       signal.removeEventListener('abort', stop);
       await stream.close();
-      await spool?.close();
+      if (spool) {
+        await spool.close();
+        this.spoolMetrics(spool);
+      }
     }
   }
 
@@ -204,16 +207,23 @@ export class StreamingSource {
       case 'stream-stop':
         this.streamBlock = null;
         if (block !== null) await spool.endBlock(block);
-        return;
+        return this.spoolMetrics(spool);
       case 'stream-abort':
-        return spool.abort(message.xid, message.subXid);
+        await spool.abort(message.xid, message.subXid);
+        return this.spoolMetrics(spool);
       case 'stream-commit':
-        return this.replayStreamed(message, spool, stream);
+        await this.replayStreamed(message, spool, stream);
+        this.metrics.streamedTransactions += 1;
+        return this.spoolMetrics(spool);
       default:
         if (block === null) return this.handle(message, stream);
         // An Origin message carries no xid: it belongs to the whole transaction.
         return spool.append(block, { xid: 'xid' in message && message.xid !== null ? message.xid : block, lsn: event.lsn, payload: event.payload });
     }
+  }
+
+  private spoolMetrics(spool: TransactionSpool): void {
+    this.metrics.spool = { transactions: spool.openTransactions, bytes: spool.totalBytes };
   }
 
   private async replayStreamed(commit: StreamCommitMessage, spool: TransactionSpool, stream: ReplicationStream): Promise<void> {

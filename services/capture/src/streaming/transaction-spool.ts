@@ -90,6 +90,13 @@ export class TransactionSpool {
     }
   }
 
+  /** Size on disk and in memory of every open transaction's spool. */
+  get totalBytes(): number {
+    let total = 0;
+    for (const file of this.files.values()) total += file.bytes;
+    return total;
+  }
+
   /** Size on disk and in memory of a transaction's spool. */
   bytes(topXid: number): number {
     return this.files.get(topXid)?.bytes ?? 0;
