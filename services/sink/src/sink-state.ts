@@ -56,12 +56,11 @@ export async function ensureSinkState(client: pg.ClientBase): Promise<void> {
  * a rebalance) waits here, then sees the advanced offset and skips what was applied.
  */
 export async function lockPartitionOffset(client: pg.ClientBase, group: string, topic: string, partition: number): Promise<bigint> {
-  await client.query(
-    `INSERT INTO ${quoteIdent(SINK_SCHEMA)}.sink_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`,
-    [group, topic, partition],
-  );
+  // One round trip: the no-op update locks the row (as SELECT ... FOR UPDATE would) and returns it.
   const { rows } = await client.query<{ next_offset: string }>(
-    `SELECT next_offset::text FROM ${quoteIdent(SINK_SCHEMA)}.sink_offsets WHERE consumer_group = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+    `INSERT INTO ${quoteIdent(SINK_SCHEMA)}.sink_offsets AS o (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
+     ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = o.next_offset
+     RETURNING next_offset::text`,
     [group, topic, partition],
   );
   return BigInt(rows[0]!.next_offset);
@@ -71,6 +70,21 @@ export async function storePartitionOffset(client: pg.ClientBase, group: string,
   await client.query(
     `UPDATE ${quoteIdent(SINK_SCHEMA)}.sink_offsets SET next_offset = $4, updated_at = now() WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
     [group, topic, partition, nextOffset.toString()],
+  );
+}
+
+/**
+ * Moves several partitions' stored offsets forward (never back) in one statement, creating
+ * rows that are missing. For offsets whose writers are serialized by another lock (the
+ * transaction topic's row, in sink.mode transactional).
+ */
+export async function advancePartitionOffsets(client: pg.ClientBase, group: string, offsets: readonly { topic: string; partition: number; next: bigint }[]): Promise<void> {
+  if (offsets.length === 0) return;
+  await client.query(
+    `INSERT INTO ${quoteIdent(SINK_SCHEMA)}.sink_offsets AS o (consumer_group, topic, partition, next_offset)
+     SELECT $1, t.topic, t.partition, t.next_offset FROM unnest($2::text[], $3::int[], $4::bigint[]) AS t(topic, partition, next_offset)
+     ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = GREATEST(o.next_offset, EXCLUDED.next_offset), updated_at = now()`,
+    [group, offsets.map((o) => o.topic), offsets.map((o) => o.partition), offsets.map((o) => o.next.toString())],
   );
 }
 

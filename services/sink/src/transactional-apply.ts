@@ -150,7 +150,8 @@ export class TransactionalApply {
         return;
       }
       const changes = this.buffer.events(end.id);
-      const cuts = this.buffer.cuts(end.id);
+      // Only partitions whose restart point moved past what the destination already stores.
+      const cuts = this.buffer.cuts(end.id).filter((c) => c.next > (this.deps.storedOffsets.get(`${c.topic}:${c.partition}`) ?? -1n));
       const started = Date.now();
       const commitMs = end.commitTsMicros === null ? null : Number(end.commitTsMicros / 1000n);
       let outcome;

@@ -6,6 +6,7 @@ import type { Logger } from '@ferry/observability';
 import type pg from 'pg';
 import { renameColumns, type DecodedChange, type DecodedChunk } from '../event-decoder.js';
 import {
+  advancePartitionOffsets,
   arriveAtTruncate,
   lockPartitionOffset,
   markApplied,
@@ -172,8 +173,8 @@ export class BatchApplier {
 
   /**
    * sink.mode transactional: one whole source transaction in one destination transaction,
-   * together with the next offset of the transaction topic and the cut of every table
-   * partition read (see TransactionBuffer.cuts). Returns null when the destination already
+   * together with the next offset of the transaction topic and the cuts of the table
+   * partitions that moved (see TransactionBuffer.cuts). Returns null when the destination already
    * holds this transaction (its stored transaction-topic offset is past the END).
    */
   async applyTransaction(
@@ -187,22 +188,16 @@ export class BatchApplier {
     const attempt = async (careful: boolean): Promise<BatchOutcome | null> => {
       await client.query('BEGIN');
       try {
-        // Locked in one order (topic, partition), so two sessions never deadlock on them.
-        const offsets = [{ topic: transactionsTopic, partition: 0, next: endOffset + 1n }, ...cuts].sort((a, b) =>
-          a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
-        );
-        const stored: bigint[] = [];
-        for (const o of offsets) stored.push(await lockPartitionOffset(client, this.group, o.topic, o.partition));
-        if (stored[offsets.findIndex((o) => o.topic === transactionsTopic)]! > endOffset) {
+        // The transaction topic's row is the one lock: every write of this mode's offsets happens under it.
+        if ((await lockPartitionOffset(client, this.group, transactionsTopic, 0)) > endOffset) {
           await client.query('ROLLBACK');
           return null;
         }
         // One "partition": commit order makes the per-partition TRUNCATE barrier unnecessary.
         const pass: Pass = { topic: transactionsTopic, partition: 0, partitions: 1, careful, handling: STOP_AT_FIRST, failures: [], refusedChanges: 0 };
         const outcome = await this.applyFresh(client, pass, changes.map((c) => ({ offset: c.offset, kind: 'change' as const, change: c.change })), 0n);
-        for (const [i, o] of offsets.entries()) {
-          if (o.next > stored[i]!) await storePartitionOffset(client, this.group, o.topic, o.partition, o.next);
-        }
+        await storePartitionOffset(client, this.group, transactionsTopic, 0, endOffset + 1n);
+        await advancePartitionOffsets(client, this.group, cuts);
         await markApplied(client, this.group, TRANSACTIONS_KEY, end.lsn, end.commitMs);
         await client.query('COMMIT');
         return { ...outcome, lastCommitMs: end.commitMs ?? outcome.lastCommitMs };

@@ -38,4 +38,32 @@ describe('TransactionBuffer', () => {
       { topic: 'a', partition: 1, next: 23n },
     ]);
   });
+  it('forgets applied transactions from the front of each partition, over many transactions', () => {
+    const buffer = new TransactionBuffer();
+    const transactions = 20_000;
+    // Each transaction writes two rows on partition 0 and one on partition (t % 5) + 1.
+    for (let t = 0; t < transactions; t++) {
+      buffer.add(change('a', 0, BigInt(2 * t), String(t), 1n));
+      buffer.add(change('a', 0, BigInt(2 * t + 1), String(t), 2n));
+      buffer.add(change('b', (t % 5) + 1, BigInt(t), String(t), 3n));
+    }
+    for (let t = 0; t < transactions - 1; t++) buffer.remove(String(t));
+    expect(buffer.size).toBe(3);
+    const last = transactions - 1;
+    expect(buffer.cuts().find((c) => c.topic === 'a')).toEqual({ topic: 'a', partition: 0, next: BigInt(2 * last) });
+    expect(buffer.cuts().find((c) => c.topic === 'b' && c.partition === (last % 5) + 1)).toEqual({ topic: 'b', partition: (last % 5) + 1, next: BigInt(last) });
+    buffer.remove(String(last));
+    expect(buffer.size).toBe(0);
+    expect(buffer.cuts().find((c) => c.topic === 'a')!.next).toBe(BigInt(2 * transactions));
+  });
+
+  it('also forgets a transaction whose offsets are not at the front', () => {
+    const buffer = new TransactionBuffer();
+    buffer.add(change('a', 0, 1n, 'x', 1n));
+    buffer.add(change('a', 0, 2n, 'y', 1n));
+    buffer.remove('y');
+    expect(buffer.cuts()).toEqual([{ topic: 'a', partition: 0, next: 1n }]);
+    buffer.remove('x');
+    expect(buffer.cuts()).toEqual([{ topic: 'a', partition: 0, next: 3n }]);
+  });
 });
