@@ -1,4 +1,4 @@
-import { DataError } from '@ferry/core';
+import { DataError, type Lsn } from '@ferry/core';
 import { ByteReader } from './byte-reader.js';
 import {
   UNCHANGED_TOAST,
@@ -243,4 +243,14 @@ function tuple(r: ByteReader): TupleData {
     }
   }
   return values;
+}
+
+/** Decodes one payload; a malformed one fails naming the slot and the message's WAL position. */
+export function decodeAt(decoder: PgoutputDecoder, payload: Uint8Array, slot: string, lsn: Lsn): PgoutputMessage {
+  try {
+    return decoder.decode(payload);
+  } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+    throw new DataError(error.message, { context: { ...error.context, slot, lsn: lsn.toString() }, fix: error.fix, cause: error });
+  }
 }

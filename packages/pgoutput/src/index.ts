@@ -1,4 +1,4 @@
-export { PgoutputDecoder, type PgoutputDecoderOptions } from './decoder.js';
+export { decodeAt, PgoutputDecoder, type PgoutputDecoderOptions } from './decoder.js';
 export {
   UNCHANGED_TOAST,
   isUnchangedToast,

@@ -1,9 +1,9 @@
 import type { Duplex, DuplexOptions } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { ConnectionError, DataError, InvariantError, Lsn, type FerryError } from '@ferry/core';
+import { ConnectionError, InvariantError, Lsn, type FerryError } from '@ferry/core';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { PgoutputDecoder } from './decoder.js';
+import { decodeAt, PgoutputDecoder } from './decoder.js';
 import type { PgoutputMessage } from './messages.js';
 import { epochMsToPgMicros } from './pg-epoch.js';
 import { replicationError } from './replication-errors.js';
@@ -184,7 +184,7 @@ export class ReplicationStream implements AsyncIterable<ReplicationEvent> {
           continue;
         }
         this.noteReceived(decoded.walStart);
-        const message = this.decodeAt(decoded.payload, decoded.walStart);
+        const message = decodeAt(this.decoder, decoded.payload, this.slotName, decoded.walStart);
         yield { lsn: decoded.walStart, message, payload: decoded.payload, serverTime: decoded.serverTime };
       }
     } finally {
@@ -252,19 +252,6 @@ export class ReplicationStream implements AsyncIterable<ReplicationEvent> {
         this.wake = resolve;
       });
       this.wake = null;
-    }
-  }
-
-  private decodeAt(payload: Buffer, lsn: Lsn): PgoutputMessage {
-    try {
-      return this.decoder.decode(payload);
-    } catch (error) {
-      if (!(error instanceof DataError)) throw error;
-      throw new DataError(error.message, {
-        context: { ...error.context, slot: this.slotName, lsn: lsn.toString() },
-        fix: error.fix,
-        cause: error,
-      });
     }
   }
 

@@ -1,7 +1,8 @@
 import type { ChangeEvent, TransactionBoundary } from '@ferry/avro';
-import { DataError, type Lsn } from '@ferry/core';
+import type { Lsn } from '@ferry/core';
 import type { Logger } from '@ferry/observability';
 import {
+  decodeAt,
   pgMicrosToEpochMs,
   PgoutputDecoder,
   RelationCache,
@@ -98,6 +99,8 @@ export class StreamingSource {
   private resent = 0;
   /** The streamed transaction whose block is open (between Stream Start and Stop). */
   private streamBlock: number | null = null;
+  /** The spool in use: settings.spool on a source that can stream (14+), else none. */
+  private spool: TransactionSpool | undefined;
 
   constructor(
     private readonly connection: ReplicationConnection,
@@ -112,6 +115,7 @@ export class StreamingSource {
   /** Runs until `signal` aborts or the stream fails; commits what is complete before returning. */
   async run(signal: AbortSignal): Promise<void> {
     const spool = supportsStreaming(this.connection.serverMajor) ? this.settings.spool : undefined;
+    this.spool = spool;
     // Whatever an earlier run spooled is streamed again from its first block.
     await spool?.reset();
     const stream = this.connection.startReplication({
@@ -197,7 +201,7 @@ export class StreamingSource {
    */
   private async route(event: ReplicationEvent, stream: ReplicationStream): Promise<void> {
     const { message } = event;
-    const spool = this.settings.spool;
+    const spool = this.spool;
     if (!spool) return this.handle(message, stream);
     const block = this.streamBlock;
     switch (message.tag) {
@@ -233,7 +237,7 @@ export class StreamingSource {
     await this.handle({ tag: 'begin', finalLsn: commit.commitLsn, commitTime: commit.commitTime, xid: commit.xid }, stream);
     let messages = 0;
     for await (const spooled of spool.committed(commit.xid)) {
-      await this.handle(decodeSpooled(decoder, spooled.payload, spooled.lsn, this.settings.slot), stream);
+      await this.handle(decodeAt(decoder, spooled.payload, this.settings.slot, spooled.lsn), stream);
       messages += 1;
     }
     await this.handle({ tag: 'commit', flags: commit.flags, commitLsn: commit.commitLsn, endLsn: commit.endLsn, commitTime: commit.commitTime }, stream);
@@ -419,11 +423,3 @@ export class StreamingSource {
   }
 }
 
-function decodeSpooled(decoder: PgoutputDecoder, payload: Buffer, lsn: Lsn, slot: string): PgoutputMessage {
-  try {
-    return decoder.decode(payload);
-  } catch (error) {
-    if (!(error instanceof DataError)) throw error;
-    throw new DataError(error.message, { context: { ...error.context, slot, lsn: lsn.toString() }, fix: error.fix, cause: error });
-  }
-}
